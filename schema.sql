@@ -1,0 +1,1 @@
+-- placeholder: schema.sql is written by the study core (issue 3)

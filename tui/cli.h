@@ -1,0 +1,42 @@
+/* cli.h: what every dlstudy command receives (resolved paths and output mode) and the
+ * commands' entry points. Each cmd_*.c implements a group; main.c only dispatches.
+ * A command returns a process exit code (DLS_EXIT_OK, DLS_EXIT_FAIL, DLS_EXIT_USAGE). */
+#ifndef TUI_CLI_H
+#define TUI_CLI_H
+
+#include "study/paths.h"
+
+typedef struct cli_ctx {
+    dls_paths paths;   /* notes, database, labs, data sets (study/paths.h) */
+    int       plain;   /* --plain, or stdout is not a terminal: line-oriented output */
+    int       color;   /* 0 with NO_COLOR set or --no-color */
+} cli_ctx;
+
+/* argv[0] is the command's name ("sync"), argv[1..] its own options and arguments. */
+typedef int (*cli_cmd_fn)(cli_ctx *ctx, int argc, char **argv);
+
+int cmd_sync(cli_ctx *ctx, int argc, char **argv);     /* cmd_study.c */
+int cmd_due(cli_ctx *ctx, int argc, char **argv);
+int cmd_mastery(cli_ctx *ctx, int argc, char **argv);
+int cmd_note(cli_ctx *ctx, int argc, char **argv);
+int cmd_new(cli_ctx *ctx, int argc, char **argv);
+int cmd_edit(cli_ctx *ctx, int argc, char **argv);
+int cmd_sched(cli_ctx *ctx, int argc, char **argv);
+int cmd_review_plain(cli_ctx *ctx, int argc, char **argv);
+int cmd_home_plain(cli_ctx *ctx, int argc, char **argv); /* dashboard as text */
+int cmd_lab(cli_ctx *ctx, int argc, char **argv);      /* cmd_lab.c */
+int cmd_data(cli_ctx *ctx, int argc, char **argv);
+int cmd_bench(cli_ctx *ctx, int argc, char **argv);    /* cmd_bench.c */
+int cmd_doctor(cli_ctx *ctx, int argc, char **argv);   /* cmd_doctor.c */
+
+/* The full-screen application (app.c). screen is where it opens. */
+enum tui_screen { TUI_SCREEN_HOME, TUI_SCREEN_REVIEW, TUI_SCREEN_NOTES, TUI_SCREEN_MASTERY, TUI_SCREEN_LABS };
+int tui_app_run(cli_ctx *ctx, enum tui_screen screen, int argc, char **argv);
+
+/* Shared option helpers for commands: "--name VALUE" or "--name=VALUE".
+ * Returns the value and advances *i, or NULL when argv[*i] is not that option. */
+const char *cli_opt_value(int argc, char **argv, int *i, const char *name);
+/* Prints "dlstudy CMD: MESSAGE" on stderr and returns DLS_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,5 @@
+/* cmd_lab.c: PLACEHOLDER until its owner lands it; every command here says it is not built yet. */
+#include "tui/cli.h"
+#include <stdio.h>
+int cmd_lab(cli_ctx *ctx, int argc, char **argv) { (void)ctx, (void)argc; fprintf(stderr, "dlstudy %s: not built yet\n", argv[0]); return DLS_EXIT_FAIL; }
+int cmd_data(cli_ctx *ctx, int argc, char **argv) { (void)ctx, (void)argc; fprintf(stderr, "dlstudy %s: not built yet\n", argv[0]); return DLS_EXIT_FAIL; }
