@@ -76,12 +76,12 @@ build/gen/%.c: tools/embed.sh
 	sh tools/embed.sh $(EMBED_$*) $(EMBED_SYM_$*) > $@
 EMBED_schema       := schema.sql
 EMBED_SYM_schema   := dls_schema_sql
-EMBED_template     := notes/TEMPLATE.md
+EMBED_template     := notes/.template.md
 EMBED_SYM_template := dls_note_template
 build/gen/schema.c: schema.sql
 build/gen/%.o: build/gen/%.c
 	$(CC) $(DLS_CFLAGS) -c $< -o $@
-build/gen/template.c: notes/TEMPLATE.md
+build/gen/template.c: notes/.template.md
 
 build/tests/engine/%: tests/engine/%.c build/libnn.a
 	@mkdir -p $(@D)
