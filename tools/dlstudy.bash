@@ -1,0 +1,38 @@
+# bash completion for dlstudy (installed to share/bash-completion/completions/dlstudy)
+_dlstudy() {
+    local cur prev words cword
+    _init_completion 2>/dev/null || { cur=${COMP_WORDS[COMP_CWORD]}; prev=${COMP_WORDS[COMP_CWORD-1]}; words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; }
+    local commands="review sync due mastery note new edit sched lab data bench doctor help"
+    local global="--notes --db --data --plain --no-color --help --version"
+    case $prev in
+        --notes|--data) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+        --db|--export) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+        --device) COMPREPLY=($(compgen -W "cpu cuda" -- "$cur")); return ;;
+        --model) COMPREPLY=($(compgen -W "mlp cnn all" -- "$cur")); return ;;
+        --fuzz) COMPREPLY=($(compgen -W "on off" -- "$cur")); return ;;
+    esac
+    local cmd="" i
+    for ((i = 1; i < cword; i++)); do
+        case ${words[i]} in
+            --notes|--db|--data) ((i++)) ;;
+            -*) ;;
+            *) cmd=${words[i]}; break ;;
+        esac
+    done
+    case $cmd in
+        "") COMPREPLY=($(compgen -W "$commands $global" -- "$cur")) ;;
+        lab)
+            local labs_dir=${DLSTUDY_LABS:-labs}
+            [ -d "$labs_dir" ] || labs_dir=/usr/local/share/dlstudy/labs
+            local labs=$(ls "$labs_dir" 2>/dev/null | sed -n 's/\.yaml$//p')
+            COMPREPLY=($(compgen -W "list results $labs --epochs --batch --lr --seed --device --data --variants --threads --plain --json --resume --export --help" -- "$cur")) ;;
+        note) COMPREPLY=($(compgen -W "show --json --help" -- "$cur") $(compgen -f -- "$cur")) ;;
+        edit) COMPREPLY=($(compgen -f -- "$cur")) ;;
+        sched) COMPREPLY=($(compgen -W "simulate --retention --learning-steps --relearning-steps --fuzz --help" -- "$cur")) ;;
+        data) COMPREPLY=($(compgen -W "list fetch mnist fashion-mnist --help" -- "$cur")) ;;
+        bench) COMPREPLY=($(compgen -W "--model --threads --device --json --epoch --help" -- "$cur")) ;;
+        new) COMPREPLY=($(compgen -W "--category --help" -- "$cur")) ;;
+        *) COMPREPLY=($(compgen -W "--help --plain" -- "$cur")) ;;
+    esac
+}
+complete -F _dlstudy dlstudy
