@@ -1,0 +1,61 @@
+/* cpu.h: the CPU backend's kernels, shared between the files of engine/cpu/ that fill
+ * the table in cpu_backend.c. Internal to engine/cpu/; everything else goes through
+ * struct nn_backend_ops (engine/backend.h). */
+#ifndef NN_CPU_H
+#define NN_CPU_H
+
+#include "engine/backend.h"
+
+/* cpu_backend.c */
+void   cpu_gemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                const float *b, int ldb, float beta, float *c, int ldc);
+/* Single-threaded sgemm for use inside parallel tasks. */
+void   cpu_gemm1(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                 const float *b, int ldb, float beta, float *c, int ldc);
+
+/* cpu_conv.c: convolution and pooling */
+size_t cpu_conv2d_ws_bytes(const nn_conv_desc *d, int threads);
+void   cpu_conv2d_fwd(const nn_conv_desc *d, const float *x, const float *w, const float *b,
+                      float *y, void *ws);
+void   cpu_conv2d_bwd(const nn_conv_desc *d, const float *x, const float *w, const float *dy,
+                      float *dx, float *dw, float *db, void *ws);
+void   cpu_maxpool_fwd(const nn_pool_desc *d, const float *x, float *y, int32_t *idx);
+void   cpu_maxpool_bwd(const nn_pool_desc *d, const float *dy, const int32_t *idx, float *dx);
+void   cpu_avgpool_fwd(const nn_pool_desc *d, const float *x, float *y);
+void   cpu_avgpool_bwd(const nn_pool_desc *d, const float *dy, float *dx);
+
+/* cpu_ops.c: linear, elementwise, normalisation, losses, optimizers */
+void   cpu_linear_fwd(const nn_linear_desc *d, const float *x, const float *w, const float *b,
+                      float *y);
+void   cpu_linear_bwd(const nn_linear_desc *d, const float *x, const float *w, const float *dy,
+                      float *dx, float *dw, float *db);
+void   cpu_act_fwd(nn_act_kind k, float slope, const float *x, float *y, size_t n);
+void   cpu_act_bwd(nn_act_kind k, float slope, const float *y, const float *dy, float *dx,
+                   size_t n);
+void   cpu_softmax_fwd(const float *x, float *y, int rows, int cols, int log);
+void   cpu_softmax_bwd(const float *y, const float *dy, float *dx, int rows, int cols, int log);
+void   cpu_dropout_fwd(const float *x, float *y, size_t n, float p, uint64_t seed,
+                       uint64_t stream);
+void   cpu_dropout_bwd(const float *dy, float *dx, size_t n, float p, uint64_t seed,
+                       uint64_t stream);
+void   cpu_bn_fwd(const nn_bn_desc *d, const float *x, const float *gamma, const float *beta,
+                  float *y, float *run_mean, float *run_var, float *save_mean,
+                  float *save_invstd);
+void   cpu_bn_bwd(const nn_bn_desc *d, const float *x, const float *gamma, const float *dy,
+                  const float *save_mean, const float *save_invstd, float *dx, float *dgamma,
+                  float *dbeta);
+float  cpu_xent_fwd_bwd(const float *logits, const int32_t *labels, int N, int K,
+                        float *dlogits);
+float  cpu_mse_fwd_bwd(const float *y, const float *t, size_t n, float *dy);
+float  cpu_bce_fwd_bwd(const float *logits, const float *t, size_t n, float *dlogits);
+int    cpu_count_correct(const float *logits, const int32_t *labels, int N, int K);
+void   cpu_optim_update(const nn_optim_config *c, float lr, long step, size_t n, float *w,
+                        const float *g, float *s1, float *s2);
+
+/* Splits [0, n) into `parts` nearly equal ranges; range i is [*lo, *hi). */
+static inline void cpu_split(int n, int parts, int i, int *lo, int *hi) {
+    *lo = (int)((long)n * i / parts);
+    *hi = (int)((long)n * (i + 1) / parts);
+}
+
+#endif
