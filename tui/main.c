@@ -1,6 +1,7 @@
 /* main.c: the dlstudy program's entry: global options, then argv -> command.
  * The only exit() of the program is the return from main; commands return exit codes. */
 #include "tui/cli.h"
+#include "engine/nn.h"
 
 #include <locale.h>
 #include <stdarg.h>
@@ -74,7 +75,20 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) {
     return DLS_EXIT_USAGE;
 }
 
+/* Debian's OpenBLAS 0.3.21 reads OPENBLAS_CORETYPE only when it loads, and on some
+ * CPUs it picks kernels several times slower than the CPU allows (issue 2, item 7).
+ * So when it did, restart this program once with the fast core named; if the exec
+ * fails, go on at the slow speed (`dlstudy doctor` reports it). */
+static void ensure_fast_blas(char **argv) {
+    if (getenv("OPENBLAS_CORETYPE") || !nn_blas_slow_core()) return;
+    const char *core = nn_blas_fast_core();
+    if (!core) return;
+    setenv("OPENBLAS_CORETYPE", core, 1);
+    execv("/proc/self/exe", argv);
+}
+
 int main(int argc, char **argv) {
+    ensure_fast_blas(argv);
     setlocale(LC_ALL, "");
     const char *notes = NULL, *db = NULL, *data = NULL;
     cli_ctx ctx = {.plain = !isatty(STDOUT_FILENO), .color = 1};
