@@ -27,7 +27,8 @@ CREATE TABLE IF NOT EXISTS notes (
     labs         TEXT    NOT NULL DEFAULT '',   -- comma-separated lab names
     file_size    INTEGER NOT NULL DEFAULT -1,
     file_mtime   INTEGER NOT NULL DEFAULT -1,   -- nanoseconds
-    sha256       TEXT    NOT NULL DEFAULT '',
+    sha256       TEXT    NOT NULL DEFAULT '',   -- of the raw bytes
+    fingerprint  TEXT    NOT NULL DEFAULT '',   -- of the body only (matches moved notes)
     parse_ok     INTEGER NOT NULL DEFAULT 1,
     last_error   TEXT,                          -- file:line:col: message when parse_ok = 0
     warnings     TEXT    NOT NULL DEFAULT '',   -- newline-separated
@@ -36,7 +37,7 @@ CREATE TABLE IF NOT EXISTS notes (
     gone         INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS notes_path ON notes(path);
-CREATE INDEX IF NOT EXISTS notes_sha ON notes(sha256);
+CREATE INDEX IF NOT EXISTS notes_fingerprint ON notes(fingerprint);
 
 -- One row per review card: a concept (a ## or ### heading and its section) or an
 -- explicit `Question :: Answer`. `uid` is the card's stable id from the notes reader.

@@ -238,6 +238,24 @@ int64_t sched_day_start(const sched_params *p, int64_t day) {
     return (int64_t)mktime(&tm);
 }
 
+int sched_date_to_day(const char *date, int64_t *day) {
+    int y, m, d, n = 0;
+    if (strlen(date) != 10 || sscanf(date, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 || n != 10 ||
+        date[4] != '-' || date[7] != '-' || m < 1 || m > 12 || d < 1)
+        return DLS_ERR_INVALID;
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > mdays[m - 1] + (m == 2 && leap)) return DLS_ERR_INVALID;
+    *day = days_from_civil(y, m, d);
+    return DLS_OK;
+}
+
+void sched_day_to_date(int64_t day, char buf[11]) {
+    int y, m, d;
+    civil_from_days(day, &y, &m, &d);
+    snprintf(buf, 11, "%04d-%02d-%02d", y % 10000, m, d);
+}
+
 int sched_elapsed_days(const sched_params *p, int64_t from, int64_t to) {
     int64_t n = p->days == SCHED_DAYS_FLOOR24 ? floor_div(to - from, 86400)
                                               : sched_day_of(p, to) - sched_day_of(p, from);

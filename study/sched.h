@@ -91,6 +91,12 @@ int64_t sched_day_of(const sched_params *p, int64_t t);
 /* The time the study day `day` starts (local rollover hour; UTC midnight for FLOOR24). */
 int64_t sched_day_start(const sched_params *p, int64_t day);
 
+/* Calendar dates and day numbers (days since 1970-01-01, the numbering of
+ * SCHED_DAYS_CALENDAR). date_to_day: DLS_OK, or DLS_ERR_INVALID unless date is exactly a
+ * real YYYY-MM-DD date. day_to_date writes "YYYY-MM-DD" and a NUL into buf. */
+int  sched_date_to_day(const char *date, int64_t *day);
+void sched_day_to_date(int64_t day, char buf[11]);
+
 /* Applies one rating at time now to *in, writing the new card to *out (in and out may be
  * the same). seed is the fuzz seed's base (the card id); the review count is added here.
  * res (may be NULL) receives the elapsed days, R and the scheduled days. Returns DLS_OK or
