@@ -253,7 +253,14 @@ int sched_date_to_day(const char *date, int64_t *day) {
 void sched_day_to_date(int64_t day, char buf[11]) {
     int y, m, d;
     civil_from_days(day, &y, &m, &d);
-    snprintf(buf, 11, "%04d-%02d-%02d", y % 10000, m, d);
+    unsigned uy = (unsigned)(y < 0 ? 0 : y % 10000);
+    const unsigned v[3] = {uy, (unsigned)m, (unsigned)d}, w[3] = {4, 2, 2};
+    char *o = buf;
+    for (int k = 0; k < 3; k++) { /* by hand: snprintf cannot prove the width to gcc */
+        for (unsigned i = w[k], x = v[k]; i > 0; i--, x /= 10) o[i - 1] = (char)('0' + x % 10);
+        o += w[k];
+        *o++ = k < 2 ? '-' : '\0';
+    }
 }
 
 int sched_elapsed_days(const sched_params *p, int64_t from, int64_t to) {

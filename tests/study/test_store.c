@@ -1,0 +1,225 @@
+/* test_store.c: the SQLite store against ":memory:" and temp files: schema and
+ * migrations, settings, cards, the append-only review log and undo markers, and the
+ * messages for a corrupt, foreign, newer or busy database. */
+#include "study/store.h"
+#include "tests/test.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static int count(store *s, const char *sql) {
+    sqlite3_stmt *st = NULL;
+    int n = -1;
+    if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static int exec_rc(store *s, const char *sql) {
+    return sqlite3_exec(store_db(s), sql, NULL, NULL, NULL);
+}
+
+static void test_memory(void) {
+    store *s = NULL;
+    dls_error e = {0};
+    CHECK(store_open(":memory:", &s, &e) == DLS_OK);
+    if (!s) return;
+    CHECK(count(s, "PRAGMA user_version") == store_schema_version());
+    CHECK(store_schema_version() >= 1);
+    CHECK(count(s, "PRAGMA foreign_keys") == 1);
+    const char *tables[] = {"notes", "cards", "review_log", "labs", "lab_runs", "lab_metrics", "settings"};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'", tables[i]);
+        CHECK(count(s, sql) == 1);
+    }
+    /* settings: defaults, parsed into scheduler parameters, validated */
+    sched_params p;
+    CHECK(store_sched_params(s, &p, &e) == DLS_OK);
+    CHECK_NEAR(p.retention, 0.9, 1e-12);
+    CHECK(p.n_learn == 2 && p.learn[0] == 60 && p.learn[1] == 600 && p.n_relearn == 1);
+    CHECK(p.rollover_hour == 4 && p.max_interval == 36500 && p.fuzz == 1 && p.days == SCHED_DAYS_CALENDAR);
+    CHECK(store_setting_set(s, "learning_steps", "", &e) == DLS_OK);
+    CHECK(store_setting_set(s, "fuzz", "off", &e) == DLS_OK);
+    CHECK(store_sched_params(s, &p, &e) == DLS_OK && p.n_learn == 0 && p.fuzz == 0);
+    CHECK(store_setting_set(s, "desired_retention", "0.99", &e) == DLS_OK);
+    CHECK(store_sched_params(s, &p, &e) == DLS_ERR_INVALID);
+    CHECK(strstr(e.msg, "0.99") != NULL);
+    char *v = store_setting_get(s, "rollover_hour");
+    CHECK_STR(v, "4");
+    free(v);
+    CHECK(store_setting_get(s, "no such key") == NULL);
+
+    /* a note, a card, its state */
+    CHECK(exec_rc(s, "INSERT INTO notes(key, path, imported_at, synced_at) VALUES ('k1', 'a.md', 1, 1)") == SQLITE_OK);
+    CHECK(exec_rc(s, "INSERT INTO cards(uid, note_id, kind, front, back) VALUES ('u1', 1, 'concept', 'Q', 'A')") == SQLITE_OK);
+    CHECK(exec_rc(s, "INSERT INTO cards(uid, note_id, kind) VALUES ('u2', 99, 'concept')") != SQLITE_OK); /* FK */
+    CHECK(exec_rc(s, "INSERT INTO cards(uid, note_id, kind) VALUES ('u3', 1, 'other')") != SQLITE_OK);   /* CHECK */
+    store_card c;
+    CHECK(store_card_get(s, 1, &c, &e) == DLS_OK);
+    CHECK_STR(c.front, "Q");
+    CHECK(c.m.state == SCHED_NEW && c.m.due == 0 && c.m.s == 0);
+    store_card_deinit(&c);
+    CHECK(store_card_get(s, 42, &c, &e) == DLS_ERR_NOTFOUND);
+
+    /* a review: log + state in one transaction */
+    store_review r = {.card_id = 1, .reviewed_at = 1000, .rating = 3, .duration_ms = 1500};
+    sched_params_default(&p);
+    CHECK(sched_review(&p, &r.before, 1, 3, 1000, &r.after, &r.res, NULL) == DLS_OK);
+    int64_t id1 = 0, id2 = 0;
+    CHECK(store_begin(s, &e) == DLS_OK);
+    CHECK(store_log_append(s, &r, &id1, &e) == DLS_OK);
+    CHECK(store_card_set_state(s, 1, &r.after, &e) == DLS_OK);
+    CHECK(store_commit(s, &e) == DLS_OK);
+    CHECK(store_card_get(s, 1, &c, &e) == DLS_OK);
+    CHECK(c.m.state == SCHED_LEARNING && c.m.reps == 1 && c.m.due == r.after.due);
+    CHECK_NEAR(c.m.s, 2.3065, 1e-12);
+    sched_card second_before = c.m;
+    store_card_deinit(&c);
+    r.before = r.after;
+    r.reviewed_at = 1700;
+    CHECK(sched_review(&p, &r.before, 1, 3, 1700, &r.after, &r.res, NULL) == DLS_OK);
+    CHECK(store_begin(s, &e) == DLS_OK);
+    CHECK(store_log_append(s, &r, &id2, &e) == DLS_OK);
+    CHECK(store_card_set_state(s, 1, &r.after, &e) == DLS_OK);
+    CHECK(store_commit(s, &e) == DLS_OK);
+    CHECK(id2 > id1);
+
+    /* append-only: no UPDATE, no DELETE */
+    CHECK(exec_rc(s, "UPDATE review_log SET rating = 4") != SQLITE_OK);
+    CHECK(exec_rc(s, "DELETE FROM review_log") != SQLITE_OK);
+    CHECK(count(s, "SELECT count(*) FROM review_log") == 2);
+
+    /* undo: an appended marker; the last review that counts becomes the first */
+    int64_t last, card;
+    sched_card before;
+    CHECK(store_log_last(s, 0, &last, &card, &before, &e) == DLS_OK);
+    CHECK(last == id2 && card == 1 && before.reps == second_before.reps && before.due == second_before.due);
+    CHECK_NEAR(before.s, second_before.s, 1e-12);
+    CHECK(store_begin(s, &e) == DLS_OK);
+    CHECK(store_log_undo(s, id2, 2000, &e) == DLS_OK);
+    CHECK(store_commit(s, &e) == DLS_OK);
+    CHECK(count(s, "SELECT count(*) FROM review_log") == 3);
+    CHECK(count(s, "SELECT count(*) FROM review_history") == 1);
+    CHECK(store_log_last(s, 0, &last, &card, &before, &e) == DLS_OK && last == id1);
+    CHECK(store_log_last(s, 7, &last, &card, &before, &e) == DLS_ERR_NOTFOUND); /* other note */
+    /* the same review cannot be undone twice, nor an import */
+    CHECK(store_begin(s, &e) == DLS_OK);
+    CHECK(store_log_undo(s, id2, 2001, &e) == DLS_ERR_DB);
+    store_rollback(s);
+    CHECK(store_begin(s, &e) == DLS_OK);
+    CHECK(store_log_import(s, 1, 500, &e) == DLS_OK);
+    CHECK(store_commit(s, &e) == DLS_OK);
+    int64_t import_id = sqlite3_last_insert_rowid(store_db(s));
+    CHECK(store_begin(s, &e) == DLS_OK);
+    CHECK(store_log_undo(s, import_id, 2002, &e) == DLS_ERR_DB);
+    store_rollback(s);
+    CHECK(count(s, "SELECT count(*) FROM review_log WHERE kind = 'import' AND rating IS NULL") == 1);
+
+    /* the prepared statement cache hands back the same statement, reset */
+    sqlite3_stmt *a = store_prepare(s, "SELECT 1", &e), *b = store_prepare(s, "SELECT 1", &e);
+    CHECK(a != NULL && a == b);
+    CHECK(store_prepare(s, "SELEKT nonsense", &e) == NULL && e.code == DLS_ERR_DB);
+
+    /* lab tables accept the labs helper's rows */
+    CHECK(exec_rc(s, "INSERT INTO lab_runs(lab, status, started_at) VALUES ('cnn-mnist', 'running', 5)") == SQLITE_OK);
+    CHECK(exec_rc(s, "INSERT INTO lab_metrics(run_id, epoch, train_loss) VALUES (1, 1, 0.5)") == SQLITE_OK);
+    CHECK(exec_rc(s, "INSERT INTO lab_metrics(run_id, epoch, train_loss) VALUES (1, 1, 0.4)") != SQLITE_OK);
+    CHECK(exec_rc(s, "INSERT INTO lab_runs(lab, status, started_at) VALUES ('x', 'weird', 5)") != SQLITE_OK);
+    store_free(s);
+}
+
+static void write_file(const char *path, const char *bytes, size_t n) {
+    FILE *f = fopen(path, "wb");
+    if (f) fwrite(bytes, 1, n, f), fclose(f);
+}
+
+static void test_files(void) {
+    char dir[] = "/tmp/dls_store_XXXXXX";
+    if (!mkdtemp(dir)) {
+        test_skip("store files", "no temp dir");
+        return;
+    }
+    char *db = xasprintf("%s/study.db", dir);
+    store *s = NULL, *t = NULL;
+    dls_error e = {0};
+    CHECK(store_open(db, &s, &e) == DLS_OK);
+    CHECK(count(s, "PRAGMA journal_mode") == 0); /* text "wal": count() reads it as 0 */
+    sqlite3_stmt *st = NULL;
+    sqlite3_prepare_v2(store_db(s), "PRAGMA journal_mode", -1, &st, NULL);
+    CHECK(sqlite3_step(st) == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(st, 0), "wal"));
+    sqlite3_finalize(st);
+    CHECK(store_setting_set(s, "new_per_day", "7", &e) == DLS_OK);
+    store_free(s);
+    /* reopening migrates nothing and keeps the data */
+    CHECK(store_open(db, &s, &e) == DLS_OK);
+    char *v = store_setting_get(s, "new_per_day");
+    CHECK_STR(v, "7");
+    free(v);
+
+    /* busy: another connection holds the write lock */
+    CHECK(store_open(db, &t, &e) == DLS_OK);
+    sqlite3_busy_timeout(store_db(t), 50);
+    CHECK(store_begin(s, &e) == DLS_OK);
+    CHECK(store_begin(t, &e) == DLS_ERR_BUSY);
+    CHECK(strstr(e.msg, "busy") != NULL && strstr(e.msg, db) != NULL);
+    store_rollback(s);
+    store_free(t);
+    store_free(s);
+
+    /* a newer schema is refused */
+    sqlite3 *raw;
+    sqlite3_open(db, &raw);
+    sqlite3_exec(raw, "PRAGMA user_version = 99", NULL, NULL, NULL);
+    sqlite3_close(raw);
+    CHECK(store_open(db, &s, &e) == DLS_ERR_UNSUPPORTED);
+    CHECK(strstr(e.msg, "newer") != NULL);
+
+    /* not a database: clear message naming the file, file untouched */
+    char *bad = xasprintf("%s/garbage.db", dir);
+    char junk[4096];
+    for (size_t i = 0; i < sizeof junk; i++) junk[i] = (char)(i * 7 + 3);
+    write_file(bad, junk, sizeof junk);
+    CHECK(store_open(bad, &s, &e) == DLS_ERR_CORRUPT);
+    CHECK(strstr(e.msg, bad) != NULL && strstr(e.msg, "untouched") != NULL);
+    char *back = NULL;
+    size_t n = 0;
+    CHECK(dls_read_file(bad, 0, &back, &n, NULL) == DLS_OK && n == sizeof junk && !memcmp(back, junk, n));
+    free(back);
+
+    /* a text file */
+    char *txt = xasprintf("%s/notes.md", dir);
+    write_file(txt, "# hello\n", 8);
+    CHECK(store_open(txt, &s, &e) == DLS_ERR_CORRUPT);
+    CHECK(strstr(e.msg, txt) != NULL);
+
+    /* another program's SQLite database is not ours to write */
+    char *foreign = xasprintf("%s/other.db", dir);
+    sqlite3_open(foreign, &raw);
+    sqlite3_exec(raw, "CREATE TABLE things(x)", NULL, NULL, NULL);
+    sqlite3_close(raw);
+    CHECK(store_open(foreign, &s, &e) == DLS_ERR_CORRUPT);
+    CHECK(strstr(e.msg, "not dlstudy's") != NULL);
+    sqlite3_open(foreign, &raw);
+    st = NULL;
+    sqlite3_prepare_v2(raw, "SELECT count(*) FROM sqlite_master", -1, &st, NULL);
+    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1);
+    sqlite3_finalize(st);
+    sqlite3_close(raw);
+
+    /* a folder that does not exist */
+    char *nodir = xasprintf("%s/no/such/dir/x.db", dir);
+    CHECK(store_open(nodir, &s, &e) == DLS_ERR_IO);
+    CHECK(strstr(e.msg, nodir) != NULL);
+
+    char *cmd = xasprintf("rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+    free(cmd), free(db), free(bad), free(txt), free(foreign), free(nodir);
+}
+
+int main(void) {
+    test_memory();
+    test_files();
+    return test_done("test_store");
+}
