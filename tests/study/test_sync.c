@@ -1,0 +1,240 @@
+/* test_sync.c: sync of a fixture folder built in a temp dir: add, warm skip, change,
+ * move (by key and by body fingerprint), delete and return, a broken note skipped with
+ * file:line:col, a copy refused, a symlink leaving the folder, dotfiles ignored, and the
+ * user's double-encoded seed note with its review_dates honoured. */
+#include "study/note.h"
+#include "study/paths.h"
+#include "study/sync.h"
+#include "tests/test.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char root[64];
+
+static void put(const char *rel, const char *text) {
+    char *path = xasprintf("%s/%s", root, rel);
+    char *dir  = xstrdup(path);
+    *strrchr(dir, '/') = '\0';
+    dls_mkdir_p(dir, NULL);
+    FILE *f = fopen(path, "wb");
+    if (f) fputs(text, f), fclose(f);
+    free(dir), free(path);
+}
+
+static int count(store *s, const char *sql) {
+    sqlite3_stmt *st = NULL;
+    int n = -1;
+    if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static const sync_item *find(const sync_report *r, int kind, const char *path) {
+    for (size_t i = 0; i < r->n_items; i++)
+        if (r->items[i].kind == kind && !strcmp(r->items[i].path, path)) return &r->items[i];
+    return NULL;
+}
+
+static const char *A =
+    "---\ntitle: Alpha\ncategory: ai-ml/basics\ntags: [x, y]\ncreated: 2026-01-01\nmastery: 0\n"
+    "difficulty: 2\nstatus: new\n---\n\n# Alpha\n\n## One\n\nFirst section text.\n\n## Two\n\n"
+    "Second section text.\n\n- What is alpha :: the first letter\n";
+
+static const char *B =
+    "---\ntitle: Beta\ncategory: ai-ml/other\ncreated: 2026-01-02\ndifficulty: 3\nreview_dates:\n"
+    "  - 2026-01-10\n  - 2026-01-20\n  - 2026-02-10\nstatus: learning\n---\n\n## Only\n\nBeta body.\n";
+
+int main(void) {
+    setenv("TZ", "UTC", 1);
+    tzset();
+    snprintf(root, sizeof root, "/tmp/dls_sync_XXXXXX");
+    if (!mkdtemp(root)) {
+        test_skip("sync", "no temp dir");
+        return test_done("test_sync");
+    }
+    store *s = NULL;
+    dls_error e = {0};
+    if (store_open(":memory:", &s, &e) != DLS_OK) {
+        fprintf(stderr, "%s\n", e.msg);
+        return 1;
+    }
+    struct tm tm0 = {.tm_year = 126, .tm_mon = 1, .tm_mday = 1, .tm_hour = 12}; /* 2026-02-01 12:00 */
+    int64_t now = (int64_t)timegm(&tm0);
+    sync_report r;
+
+    put("a.md", A);
+    put("sub/b.md", B);
+    put("broken.md", "---\ntitle: Broken\ntags: [unclosed\n---\n\n## X\n\ny\n");
+    put(".template.md", "---\ntitle: {{title}}\n---\n");
+    put(".hidden/h.md", "---\ntitle: Hidden\n---\n## H\n\nh\n");
+    put("readme.txt", "not a note");
+    char *outside = xasprintf("%s/../dls_sync_outside_%d.md", root, (int)getpid());
+    FILE *fo = fopen(outside, "w");
+    if (fo) fputs("---\ntitle: Outside\n---\n## O\n\no\n", fo), fclose(fo);
+    char *link = xasprintf("%s/escape.md", root);
+    CHECK(symlink(outside, link) == 0);
+
+    /* 1. cold */
+    CHECK(sync_run(s, root, now, &r, &e) == DLS_OK);
+    CHECK(r.added == 2 && r.changed == 0 && r.moved == 0 && r.removed == 0 && r.unchanged == 0);
+    CHECK(r.skipped == 2);
+    const sync_item *it = find(&r, SYNC_SKIPPED, "broken.md");
+    CHECK(it && strstr(it->detail, "broken.md:") != NULL);
+    if (it) {
+        int line = 0, col = 0;
+        const char *p = strstr(it->detail, "broken.md:");
+        CHECK(p && sscanf(p, "broken.md:%d:%d:", &line, &col) == 2 && line >= 2 && col >= 1);
+    }
+    it = find(&r, SYNC_SKIPPED, "escape.md");
+    CHECK(it && strstr(it->detail, "leaves") != NULL);
+    CHECK(count(s, "SELECT count(*) FROM notes") == 2);
+    CHECK(count(s, "SELECT count(*) FROM notes WHERE title = 'Hidden' OR title = 'Outside'") == 0);
+    CHECK(count(s, "SELECT count(*) FROM cards WHERE note_id = (SELECT id FROM notes WHERE path = 'a.md')") == 3);
+    CHECK(count(s, "SELECT count(*) FROM cards WHERE kind = 'explicit' AND front = 'What is alpha' "
+                   "AND back = 'the first letter'") == 1);
+    CHECK(count(s, "SELECT count(*) FROM cards WHERE front = 'One' AND back = 'First section text.'") == 1);
+    CHECK(r.cards_added == 4);
+    /* b.md's review_dates: 01-10 and 01-20 passed, 02-10 is its due date */
+    CHECK(count(s, "SELECT count(*) FROM review_log WHERE kind = 'import'") == 2);
+    struct tm tdue = {.tm_year = 126, .tm_mon = 1, .tm_mday = 10, .tm_hour = 4};
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM cards c JOIN notes n ON n.id = c.note_id WHERE n.path = "
+             "'sub/b.md' AND c.state = 2 AND c.reps = 2 AND c.due = %lld AND abs(c.stability - 21) < 1e-9 "
+             "AND abs(c.difficulty - 5.5) < 1e-9", (long long)timegm(&tdue));
+    CHECK(count(s, sql) == 1);
+    sync_report_deinit(&r);
+
+    /* 2. warm: nothing changed, nothing read */
+    CHECK(sync_run(s, root, now, &r, &e) == DLS_OK);
+    CHECK(r.unchanged == 2 && r.added == 0 && r.changed == 0 && r.skipped == 2 && r.removed == 0);
+    sync_report_deinit(&r);
+
+    /* give a.md's first card some progress */
+    CHECK(sqlite3_exec(store_db(s), "UPDATE cards SET state = 2, stability = 9.5, difficulty = 4, reps = 3, "
+                       "due = 1 WHERE front = 'One'", NULL, NULL, NULL) == SQLITE_OK);
+    int one_id = count(s, "SELECT id FROM cards WHERE front = 'One'");
+
+    /* 3. change in place: edit a section, add a concept */
+    char *a2 = xasprintf("%s\n## Three\n\nThird, new.\n", A);
+    char *a2b = a2;
+    {   /* also edit One's text */
+        char *p = strstr(a2, "First section text.");
+        char *tmp = xasprintf("%.*sFirst section text, edited.%s", (int)(p - a2), a2, p + strlen("First section text."));
+        a2b = tmp;
+    }
+    put("a.md", a2b);
+    CHECK(sync_run(s, root, now, &r, &e) == DLS_OK);
+    CHECK(r.changed == 1 && r.unchanged == 1 && r.added == 0 && r.cards_added == 1);
+    CHECK(find(&r, SYNC_CHANGED, "a.md") != NULL);
+    CHECK(count(s, "SELECT id FROM cards WHERE front = 'One'") == one_id);
+    CHECK(count(s, "SELECT count(*) FROM cards WHERE front = 'One' AND reps = 3 AND back LIKE '%edited%'") == 1);
+    sync_report_deinit(&r);
+
+    /* 4. move: same key, new path; progress kept */
+    char *from = xasprintf("%s/a.md", root), *to = xasprintf("%s/sub/deeper/alpha.md", root);
+    dls_mkdir_p(xasprintf("%s/sub/deeper", root), NULL);
+    CHECK(rename(from, to) == 0);
+    CHECK(sync_run(s, root, now, &r, &e) == DLS_OK);
+    CHECK(r.moved == 1 && r.added == 0 && r.removed == 0);
+    it = find(&r, SYNC_MOVED, "sub/deeper/alpha.md");
+    CHECK(it && it->detail && !strcmp(it->detail, "a.md"));
+    CHECK(count(s, "SELECT count(*) FROM notes") == 2);
+    CHECK(count(s, "SELECT id FROM cards WHERE front = 'One' AND reps = 3 AND gone = 0") == one_id);
+    sync_report_deinit(&r);
+
+    /* 5. moved and retitled (new key): matched by the body's fingerprint */
+    char *retitled = xstrdup(a2b);
+    char *t = strstr(retitled, "title: Alpha");
+    memcpy(t, "title: Alfa!", 12);
+    CHECK(unlink(to) == 0);
+    put("renamed.md", retitled);
+    CHECK(sync_run(s, root, now, &r, &e) == DLS_OK);
+    CHECK(r.moved == 1 && r.added == 0 && r.removed == 0);
+    CHECK(count(s, "SELECT count(*) FROM notes WHERE title = 'Alfa!' AND path = 'renamed.md'") == 1);
+    CHECK(count(s, "SELECT id FROM cards WHERE front = 'One' AND reps = 3 AND gone = 0") == one_id);
+    sync_report_deinit(&r);
+
+    /* 6. delete and bring back: history survives */
+    char *bpath = xasprintf("%s/sub/b.md", root);
+    CHECK(unlink(bpath) == 0);
+    CHECK(sync_run(s, root, now, &r, &e) == DLS_OK);
+    CHECK(r.removed == 1 && find(&r, SYNC_REMOVED, "sub/b.md") != NULL);
+    CHECK(count(s, "SELECT count(*) FROM notes WHERE gone = 1") == 1);
+    CHECK(count(s, "SELECT count(*) FROM cards WHERE gone = 0 AND note_id = (SELECT id FROM notes WHERE gone = 1)") == 0);
+    sync_report_deinit(&r);
+    put("sub/b.md", B);
+    CHECK(sync_run(s, root, now, &r, &e) == DLS_OK);
+    CHECK(r.added == 1 && r.removed == 0);
+    CHECK(count(s, "SELECT count(*) FROM review_log WHERE kind = 'import'") == 2); /* not imported twice */
+    CHECK(count(s, "SELECT count(*) FROM cards WHERE gone = 0 AND reps = 2") == 1);
+    sync_report_deinit(&r);
+
+    /* 7. a copy (same title and created) is refused, the original kept */
+    put("copy.md", B);
+    CHECK(sync_run(s, root, now, &r, &e) == DLS_OK);
+    it = find(&r, SYNC_SKIPPED, "copy.md");
+    CHECK(it && strstr(it->detail, "sub/b.md") != NULL);
+    CHECK(count(s, "SELECT count(*) FROM notes WHERE path = 'sub/b.md' AND gone = 0") == 1);
+    sync_report_deinit(&r);
+    char *cpath = xasprintf("%s/copy.md", root);
+    unlink(cpath);
+
+    /* 8. the broken note fixed: added */
+    put("broken.md", "---\ntitle: Broken\ntags: [closed]\n---\n\n## X\n\ny\n");
+    CHECK(sync_run(s, root, now, &r, &e) == DLS_OK);
+    CHECK(r.added == 1 && find(&r, SYNC_ADDED, "broken.md") != NULL && r.skipped == 1);
+    sync_report_deinit(&r);
+    /* ... and broken again: skipped, its card kept, nothing rewritten */
+    put("broken.md", "---\ntitle: Broken\ntitle: Twice\n---\n\n## X\n\ny\n");
+    CHECK(sync_run(s, root, now, &r, &e) == DLS_OK);
+    CHECK(find(&r, SYNC_SKIPPED, "broken.md") != NULL && r.removed == 0);
+    CHECK(count(s, "SELECT count(*) FROM cards WHERE front = 'X' AND gone = 0") == 1);
+    CHECK(count(s, "SELECT parse_ok FROM notes WHERE path = 'broken.md'") == 0);
+    sync_report_deinit(&r);
+
+    /* 9. one file at a time (after `dlstudy edit`) */
+    put("sub/b.md", "---\ntitle: Beta\ncategory: ai-ml/other\ncreated: 2026-01-02\n---\n\n## Only\n\nBeta body.\n\n## More\n\nm\n");
+    CHECK(sync_file(s, root, "sub/b.md", now, &r, &e) == DLS_OK);
+    CHECK(r.changed == 1 && r.cards_added == 1);
+    sync_report_deinit(&r);
+
+    /* 10. the user's real note: double-encoded UTF-8, six review dates */
+    char *seed = NULL;
+    size_t n = 0;
+    if (dls_read_file("../shared/seeds/000_3eeb17384b6e329b.txt", 0, &seed, &n, NULL) == DLS_OK) {
+        put("seed.md", seed);
+        CHECK(sync_run(s, root, now, &r, &e) == DLS_OK);
+        CHECK(find(&r, SYNC_ADDED, "seed.md") != NULL);
+        it = find(&r, SYNC_WARNING, "seed.md");
+        CHECK(it && strstr(it->detail, "seed.md") != NULL);
+        CHECK(count(s, "SELECT count(*) FROM notes WHERE path = 'seed.md' AND mastery = 2 AND difficulty = 3 "
+                       "AND status = 'learning' AND category = 'ai-ml/basics'") == 1);
+        /* 2025-12-28 ... 2026-01-24 passed (5), 2026-03-24 is due: S = 59 days */
+        struct tm td = {.tm_year = 126, .tm_mon = 2, .tm_mday = 24, .tm_hour = 4};
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM cards c JOIN notes n ON n.id = c.note_id WHERE n.path = "
+                 "'seed.md' AND (c.state <> 2 OR c.reps <> 5 OR c.due <> %lld OR abs(c.stability - 59) > 1e-9)",
+                 (long long)timegm(&td));
+        CHECK(count(s, sql) == 0);
+        CHECK(count(s, "SELECT count(*) FROM cards c JOIN notes n ON n.id = c.note_id WHERE n.path = 'seed.md'") > 3);
+        sync_report_deinit(&r);
+        free(seed);
+    } else {
+        test_skip("seed note", "../shared/seeds/000_3eeb17384b6e329b.txt not found");
+    }
+
+    /* 11. the folder itself missing */
+    CHECK(sync_run(s, "/nonexistent/notes", now, &r, &e) == DLS_ERR_NOTFOUND);
+    CHECK(strstr(e.msg, "/nonexistent/notes") != NULL);
+    sync_report_deinit(&r);
+
+    store_free(s);
+    unlink(outside);
+    char *cmd = xasprintf("rm -rf '%s'", root);
+    CHECK(system(cmd) == 0);
+    free(cmd), free(outside), free(link), free(a2), free(a2b), free(from), free(to), free(retitled);
+    free(bpath), free(cpath);
+    return test_done("test_sync");
+}
