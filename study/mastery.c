@@ -25,7 +25,7 @@ int mastery_acc_level(const mastery_acc *a) {
 }
 
 const char *mastery_status(int level, int reviewed) {
-    if (!reviewed || level <= 0) return "new";
+    if (!reviewed || level < 0) return "new";
     if (level <= 2) return "learning";
     if (level <= 4) return "reviewing";
     return "mastered";

@@ -12,8 +12,8 @@
  *   at least 1: it is likely forgotten until reviewed again.
  * A note's mastery is the rounded mean over its cards (new cards count 0), so a note is
  * only as mastered as all its concepts; a note without cards has none (-1).
- * Status: 0 -> new, 1-2 -> learning, 3-4 -> reviewing, 5 -> mastered; a note none of
- * whose cards has been reviewed is new whatever its mean. */
+ * Status: new until any card has been reviewed; then 0-2 -> learning, 3-4 -> reviewing,
+ * 5 -> mastered. */
 #ifndef STUDY_MASTERY_H
 #define STUDY_MASTERY_H
 

@@ -1,0 +1,181 @@
+/* test_review.c: a review session over a synced temp folder: the queue (due first, new
+ * cards up to the daily limit), previews equal to what grading does, grade (log + card +
+ * the note's owned keys written back, body untouched), re-queued learning steps, undo
+ * (marker row, state and keys restored), skip, and a failed write-back that keeps the
+ * review. */
+#include "study/review.h"
+#include "study/paths.h"
+#include "study/sync.h"
+#include "tests/test.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static char root[64];
+
+static void put(const char *rel, const char *text) {
+    char *path = xasprintf("%s/%s", root, rel);
+    FILE *f = fopen(path, "wb");
+    if (f) fputs(text, f), fclose(f);
+    free(path);
+}
+
+static char *get(const char *rel) {
+    char *path = xasprintf("%s/%s", root, rel), *data = NULL;
+    size_t n;
+    if (dls_read_file(path, 0, &data, &n, NULL) != DLS_OK) data = xstrdup("");
+    free(path);
+    return data;
+}
+
+static int count(store *s, const char *sql) {
+    sqlite3_stmt *st = NULL;
+    int n = -1;
+    if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static const char *BODY = "\n# Gamma\n\n## First\n\nOne.\n\n## Second\n\nTwo.\n\n## Third\n\nThree.\n";
+
+int main(void) {
+    setenv("TZ", "UTC", 1);
+    tzset();
+    snprintf(root, sizeof root, "/tmp/dls_review_XXXXXX");
+    if (!mkdtemp(root)) {
+        test_skip("review", "no temp dir");
+        return test_done("test_review");
+    }
+    char *g = xasprintf("---\ntitle: Gamma  # a comment\ncreated: 2026-01-05\nmastery: 0\nstatus: new\n"
+                        "review_dates: []\nextra: kept\n---\n%s", BODY);
+    put("g.md", g);
+    put("d.md", "---\ntitle: Delta\ncreated: 2026-01-06\n---\n\n## Only\n\nD.\n");
+    store *s = NULL;
+    dls_error e = {0};
+    if (store_open(":memory:", &s, &e) != DLS_OK) return 1;
+    store_setting_set(s, "fuzz", "off", &e);
+    store_setting_set(s, "new_per_day", "3", &e);
+    struct tm tm0 = {.tm_year = 126, .tm_mon = 1, .tm_mday = 1, .tm_hour = 12}; /* 2026-02-01 12:00 */
+    int64_t now = (int64_t)timegm(&tm0);
+    sync_report r;
+    CHECK(sync_run(s, root, now, &r, &e) == DLS_OK && r.added == 2);
+    sync_report_deinit(&r);
+
+    review_session *rs = NULL;
+    CHECK(review_session_new(s, root, now, NULL, &rs, &e) == DLS_OK);
+    if (!rs) return test_done("test_review");
+    CHECK(review_remaining(rs) == 3); /* 4 new cards, limit 3; ordered by path: d.md first */
+    int nn, nl, nr;
+    review_counts(rs, &nn, &nl, &nr);
+    CHECK(nn == 3 && nl == 0 && nr == 0);
+    const store_card *c = review_current(rs);
+    CHECK(c && !strcmp(c->front, "Only"));
+    CHECK_STR(review_current_title(rs), "Delta");
+    review_skip(rs);
+    c = review_current(rs);
+    CHECK(c && !strcmp(c->front, "First") && !strcmp(c->back, "One."));
+    CHECK_STR(review_current_path(rs), "g.md");
+    CHECK(review_remaining(rs) == 2);
+
+    /* preview of a new card: 1m, (1m+10m)/2, 10m, S0(Easy) = 8.2956 -> 8 days */
+    review_choice ch[4];
+    CHECK(review_preview(rs, now, ch, &e) == DLS_OK);
+    CHECK_STR(ch[0].label, "1m");
+    CHECK_STR(ch[1].label, "6m");
+    CHECK_STR(ch[2].label, "10m");
+    CHECK_STR(ch[3].label, "8d");
+    CHECK(ch[3].after.state == SCHED_REVIEW && ch[3].res.scheduled_days == 8);
+
+    /* grade Good: saved, the note's owned keys mirror it, everything else kept */
+    int64_t first_id = c->id;
+    review_outcome out;
+    CHECK(review_grade(rs, SCHED_GOOD, now, 4200, &out, &e) == DLS_OK);
+    CHECK(out.card_id == first_id && out.after.state == SCHED_LEARNING && out.after.due == now + 600);
+    CHECK(out.after.due == ch[2].after.due);
+    CHECK(out.wrote_note == 1 && out.note_msg[0] == '\0');
+    CHECK(count(s, "SELECT count(*) FROM review_log WHERE kind = 'review' AND rating = 3 AND duration_ms = 4200 "
+                   "AND state_before = 0 AND state_after = 1") == 1);
+    char *after = get("g.md");
+    CHECK(strstr(after, "title: Gamma  # a comment\n") != NULL);
+    CHECK(strstr(after, "extra: kept\n") != NULL);
+    CHECK(strstr(after, "2026-02-01") != NULL);          /* updated + review date */
+    CHECK(strstr(after, "status: learning") != NULL);
+    CHECK(strstr(after, "mastery: 0") != NULL);          /* mean of 1, 0, 0 rounds to 0 */
+    size_t bl = strlen(BODY), al = strlen(after);
+    CHECK(al >= bl && !strcmp(after + al - bl, BODY));
+    free(after);
+    /* the learning step (10 min) comes back in this session, at the end */
+    CHECK(review_remaining(rs) == 2);
+    c = review_current(rs);
+    CHECK(c && !strcmp(c->front, "Second"));
+    /* the file's new identity is recorded: a sync does not re-read it */
+    CHECK(sync_run(s, root, now, &r, &e) == DLS_OK && r.unchanged == 2 && r.changed == 0);
+    sync_report_deinit(&r);
+
+    /* undo: marker appended, state back to new, the keys recomputed, the card in front */
+    CHECK(review_undo(rs, now + 5, &out, &e) == DLS_OK);
+    CHECK(out.card_id == first_id && out.after.state == SCHED_NEW);
+    CHECK(count(s, "SELECT count(*) FROM review_log WHERE kind = 'undo'") == 1);
+    CHECK(count(s, "SELECT count(*) FROM review_history WHERE kind = 'review'") == 0);
+    char sql[200];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM cards WHERE id = %lld AND state = 0 AND due IS NULL AND "
+             "reps = 0 AND stability IS NULL", (long long)first_id);
+    CHECK(count(s, sql) == 1);
+    c = review_current(rs);
+    CHECK(c && c->id == first_id);
+    CHECK(review_remaining(rs) == 2);
+    CHECK(review_reviewed(rs) == 0);
+    after = get("g.md");
+    CHECK(strstr(after, "status: new") != NULL);
+    CHECK(strstr(after, "review_dates: []") != NULL);
+    free(after);
+    CHECK(review_undo(rs, now, &out, &e) == DLS_ERR_NOTFOUND);
+
+    /* Easy: straight to Review, 8 days; the next due date joins review_dates */
+    CHECK(review_grade(rs, SCHED_EASY, now + 10, -1, &out, &e) == DLS_OK);
+    CHECK(out.after.state == SCHED_REVIEW && out.res.scheduled_days == 8);
+    after = get("g.md");
+    CHECK(strstr(after, "2026-02-01, 2026-02-09]") != NULL);
+    free(after);
+
+    /* a note broken on disk: the review is saved, the failure reported, the file untouched */
+    const char *broken = "---\ntitle: Gamma\ntitle: again\n---\n## First\n";
+    put("g.md", broken);
+    c = review_current(rs);
+    CHECK(c && !strcmp(c->front, "Second"));
+    CHECK(review_grade(rs, SCHED_AGAIN, now + 20, -1, &out, &e) == DLS_OK);
+    CHECK(out.wrote_note == 0 && strstr(out.note_msg, "g.md") != NULL);
+    after = get("g.md");
+    CHECK_STR(after, broken);
+    free(after);
+    CHECK(count(s, "SELECT count(*) FROM review_history WHERE kind = 'review'") == 2);
+    review_session_free(rs);
+
+    /* a new session the same day: the daily limit counts cards introduced today */
+    CHECK(review_session_new(s, root, now + 60, NULL, &rs, &e) == DLS_OK);
+    review_counts(rs, &nn, &nl, &nr);
+    CHECK(nl == 1 && nn == 1); /* Second's 1m step is due; 3 - 2 introduced = 1 new */
+    review_session_free(rs);
+    /* nine days later: the Easy card is due */
+    CHECK(review_session_new(s, root, now + 9 * 86400, NULL, &rs, &e) == DLS_OK);
+    review_counts(rs, &nn, &nl, &nr);
+    CHECK(nr == 1);
+    review_session_free(rs);
+
+    char fi[16];
+    review_format_interval(45, 0, fi, sizeof fi);
+    CHECK_STR(fi, "45s");
+    review_format_interval(7200, 0, fi, sizeof fi);
+    CHECK_STR(fi, "2h");
+    review_format_interval(0, 45, fi, sizeof fi);
+    CHECK_STR(fi, "1.5mo");
+    review_format_interval(0, 800, fi, sizeof fi);
+    CHECK_STR(fi, "2.2y");
+
+    store_free(s);
+    char *cmd = xasprintf("rm -rf '%s'", root);
+    CHECK(system(cmd) == 0);
+    free(cmd), free(g);
+    return test_done("test_review");
+}
