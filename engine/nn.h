@@ -283,7 +283,7 @@ double nn_model_grad_norm(const nn_model *m, int layer);
 /* Gradient check: compares backward's gradients with central differences
  * (f(w+eps) - f(w-eps)) / 2eps on up to max_per_layer parameters of each layer (chosen
  * with the model seed), and on inputs. Dropout masks are held fixed. The model's
- * parameters are restored afterwards. rel_err = |a - n| / max(|a| + |n|, 1e-3). */
+ * parameters are restored afterwards. rel_err = |a - n| / max(|a| + |n|, 1e-2). */
 typedef struct nn_gradcheck_result {
     int    checked;
     double max_rel_err;
@@ -316,7 +316,8 @@ int nn_checkpoint_save(const char *path, const nn_model *m, const nn_optim *opt,
                        const char *meta, dls_error *e);
 
 /* Loads into an existing model (and opt, when not NULL and the file holds optimizer
- * state; an optimizer of another kind is DLS_ERR_MISMATCH). Rejects, naming the file:
+ * state: its step count and state arrays; opt keeps its own hyper-parameters, so a
+ * resumed run may change them; an optimizer of another kind is DLS_ERR_MISMATCH). Rejects, naming the file:
  * DLS_ERR_IO unreadable, DLS_ERR_PARSE not a checkpoint (bad magic), DLS_ERR_UNSUPPORTED
  * another version, DLS_ERR_CORRUPT truncated or checksum mismatch, DLS_ERR_MISMATCH
  * another architecture or input shape. On failure m and opt are unchanged. *meta (may be
