@@ -585,14 +585,14 @@ static void file_name_title(note *n) {
 
 static int parse_all(note *n, dls_error *e) {
     int line, col;
+    const unsigned char *u = (const unsigned char *)n->raw;
+    if (n->raw_len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF)))
+        return dls_fail(e, DLS_ERR_INVALID, "%s:1:1: UTF-16 text; save the note as UTF-8", n->path);
     const char *nul = memchr(n->raw, 0, n->raw_len);
     if (nul) {
         line_col(n, (size_t)(nul - n->raw), &line, &col);
         return dls_fail(e, DLS_ERR_INVALID, "%s:%d:%d: binary file (NUL byte), not a text note", n->path, line, col);
     }
-    const unsigned char *u = (const unsigned char *)n->raw;
-    if (n->raw_len >= 2 && ((u[0] == 0xFF && u[1] == 0xFE) || (u[0] == 0xFE && u[1] == 0xFF)))
-        return dls_fail(e, DLS_ERR_INVALID, "%s:1:1: UTF-16 text; save the note as UTF-8", n->path);
     size_t bad = note_utf8_invalid_at(n->raw, n->raw_len);
     if (bad < n->raw_len) {
         line_col(n, bad, &line, &col);

@@ -6,7 +6,9 @@
  *
  * Block lists are edited item by item: a review that adds one date inserts one line
  * after the last item, in that item's own prefix ("  - ") and line ending, so comments
- * between items survive. A list that shrinks loses the dropped items' lines. */
+ * between items survive. A list that shrinks loses the dropped items' lines. A flow
+ * list stays a flow list. An absent or empty review_dates becomes a block list, one
+ * date a line as in the user's format, indented like the note's other block lists. */
 #include "study/note_impl.h"
 
 #include <errno.h>
@@ -139,15 +141,6 @@ static char *block_prefix(const note *n) {
     return xstrdup("  - ");
 }
 
-static int uses_block_lists(const note *n) {
-    int flow = 0;
-    for (size_t i = 0; i < n->n_keys; i++) {
-        if (n->keys[i].style == NOTE_STYLE_BLOCK_SEQ) return 1;
-        flow |= n->keys[i].style == NOTE_STYLE_FLOW_SEQ;
-    }
-    return !flow;
-}
-
 static char *block_items(const char *prefix, const char *eol, const char *const *v, size_t m, char q) {
     dls_buf b;
     dls_buf_init(&b);
@@ -172,15 +165,9 @@ static int set_dates(const note *n, edits *E, const note_key *k, const char *con
         if (!m) return DLS_OK;
         size_t le;
         const char *eol = eol_at(n, k->value.off, &le);
-        if (uses_block_lists(n)) {
-            char *pre = block_prefix(n);
-            add_edit(E, le, 0, block_items(pre, *eol ? eol : fm_eol(n), v, m, 0));
-            free(pre);
-        } else {
-            char *fl = flow_list(n, NULL, v, m);
-            add_edit(E, k->value.off, 0, xasprintf(" %s", fl));
-            free(fl);
-        }
+        char *pre = block_prefix(n);
+        add_edit(E, le, 0, block_items(pre, *eol ? eol : fm_eol(n), v, m, 0));
+        free(pre);
         return DLS_OK;
     }
     if (k->style != NOTE_STYLE_BLOCK_SEQ || !m || !k->n_items) {
@@ -267,7 +254,7 @@ int note_render_owned(const note *n, const note_owned *o, char **out, size_t *ou
         if (i == 2) {
             if (k) {
                 rc = set_dates(n, &E, k, o->review_dates, o->n_review_dates, e);
-            } else if (uses_block_lists(n) && o->n_review_dates) {
+            } else if (o->n_review_dates) {
                 char *pre = block_prefix(n), *items = block_items(pre, eol, o->review_dates, o->n_review_dates, 0);
                 dls_buf_printf(&add, "review_dates:%s%s", items, eol);
                 free(pre);
