@@ -1,0 +1,78 @@
+/* cuda_common.cuh: what every engine/cuda .cu file shares: the one device context
+ * (stream, cuBLAS handle, first error), the status-check helpers and the
+ * launch geometry. Included by .cu files only; no .c file ever sees a CUDA header.
+ * Not the kernels (one .cu per family) nor the ops table (backend.cu). */
+#ifndef DLS_CUDA_COMMON_CUH
+#define DLS_CUDA_COMMON_CUH
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* util/dls.h is C11: give C++ its spelling of _Noreturn and C linkage. */
+#ifndef _Noreturn
+#define _Noreturn [[noreturn]]
+#endif
+extern "C" {
+#include "util/dls.h"
+#include "engine/backend.h"
+}
+#include "engine/cuda/cuda_backend.h"
+
+/* The device context. There is one per process because the ops table's functions take
+ * no context argument (the CPU backend needs none); it lives in memory.cu and is set up
+ * by cu_ctx_init() behind nn_backend_cuda_get(). */
+typedef struct cu_ctx {
+    int            ready;
+    int            device;
+    int            sm_count;
+    cudaStream_t   stream;     /* every launch and copy goes here, in order */
+    cublasHandle_t blas;
+    void          *blas_ws;    /* fixed cuBLAS workspace: graph capture must not allocate */
+    size_t         blas_ws_bytes;
+    dls_error      err;        /* the first failure, sticky until cu_take_error() */
+} cu_ctx;
+
+extern cu_ctx cu_g;
+
+/* Status checks: record "call failed: reason at file:line" into cu_g.err (the first one
+ * wins), return the DLS code (DLS_OK on success). Device OOM maps to DLS_ERR_NOMEM. */
+int cu_check_(cudaError_t st, const char *call, const char *file, int line);
+int cublas_check_(cublasStatus_t st, const char *call, const char *file, int line);
+#define CU_CHECK(call)     cu_check_((call), #call, __FILE__, __LINE__)
+#define CUBLAS_CHECK(call) cublas_check_((call), #call, __FILE__, __LINE__)
+/* After a kernel launch: catches bad launch configurations at the place they happen. */
+#define CU_LAUNCHED(name)  cu_check_(cudaGetLastError(), name " launch", __FILE__, __LINE__)
+
+
+enum { CU_THREADS = 256 };
+static inline unsigned cu_blocks(size_t n) { return (unsigned)((n + CU_THREADS - 1) / CU_THREADS); }
+
+/* The activations, shared by the fused bias+activation epilogues (fill.cu, conv.cu) and
+ * activations.cu; slope is the leaky ReLU's. */
+static __device__ __forceinline__ float cu_act(nn_act_kind act, float x, float slope) {
+    switch (act) {
+    case NN_ACT_RELU:       return x > 0.f ? x : 0.f;
+    case NN_ACT_LEAKY_RELU: return x > 0.f ? x : slope * x;
+    case NN_ACT_SIGMOID:    return 1.f / (1.f + expf(-x));
+    case NN_ACT_TANH:       return tanhf(x);
+    default:                return x;
+    }
+}
+
+/* Sum of v over the block, in a fixed order (so the result repeats bit for bit); every
+ * thread gets it. blockDim.x must be a multiple of 32, at most 1024. */
+static __device__ __forceinline__ float cu_block_sum(float v) {
+    __shared__ float part[32];
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    __syncthreads(); /* part[] may still be read by a previous call */
+    if (lane == 0) part[warp] = v;
+    __syncthreads();
+    v = lane < nw ? part[lane] : 0.f;
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+#endif
