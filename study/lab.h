@@ -125,6 +125,8 @@ typedef struct lab_data_status {
  * DLS_ERR_NOTFOUND / DLS_ERR_CORRUPT with the how-to in e->msg. */
 int lab_data_locate(const char *set, const char *opt_dir, const char *data_dir, int verify,
                     char *dir, size_t dir_size, dls_error *e);
+/* Exactly how to get a set, naming the folder to copy files to; caller frees. */
+char *lab_data_howto(const char *set, const char *data_dir);
 /* Status of every known set (for `dlstudy data list`); out has room for 6. Returns count. */
 int lab_data_list(const char *opt_dir, const char *data_dir, int verify, lab_data_status *out);
 /* Downloads MNIST into dest_dir with curl or wget and verifies it. Fails clearly
@@ -257,6 +259,10 @@ int  lab_db_run_status(sqlite3 *db, int64_t id, const char *status, dls_error *e
 /* The newest group of lab with a running or stopped row: its group id and config text
  * (caller frees). DLS_ERR_NOTFOUND when every run of the lab has ended. */
 int  lab_db_find_unfinished(sqlite3 *db, const char *lab, int64_t *group, char **config, dls_error *e);
+/* The metrics of one run, by epoch; *curve is freed by the caller. */
+int  lab_db_load_curve(sqlite3 *db, int64_t id, lab_epoch **curve, int *n, dls_error *e);
+/* Forgets a run's epochs (resuming without its checkpoint starts it over). */
+int  lab_db_run_reset(sqlite3 *db, int64_t id, dls_error *e);
 /* A fresh group id (max over the lab_runs rows + 1). */
 int64_t lab_db_new_group(sqlite3 *db);
 

@@ -232,6 +232,27 @@ int lab_results_load(sqlite3 *db, const char *lab, int last_only, lab_result_run
     return DLS_OK;
 }
 
+int lab_db_load_curve(sqlite3 *db, int64_t id, lab_epoch **curve, int *n, dls_error *e) {
+    lab_result_run r = {.id = id};
+    if (load_curve(db, &r, e)) {
+        free(r.curve);
+        return e->code;
+    }
+    *curve = r.curve;
+    *n = r.n_epochs;
+    return DLS_OK;
+}
+
+int lab_db_run_reset(sqlite3 *db, int64_t id, dls_error *e) {
+    sqlite3_stmt *st;
+    if (prep(db, "DELETE FROM lab_metrics WHERE run_id = ?", &st, e)) return e->code;
+    sqlite3_bind_int64(st, 1, id);
+    if (step_done(db, st, e, "resetting a lab run")) return e->code;
+    if (prep(db, "UPDATE lab_runs SET epochs_done = 0, checkpoint = NULL WHERE id = ?", &st, e)) return e->code;
+    sqlite3_bind_int64(st, 1, id);
+    return step_done(db, st, e, "resetting a lab run");
+}
+
 void lab_results_free(lab_result_run *runs, int n) {
     if (!runs) return;
     for (int i = 0; i < n; i++) free(runs[i].curve);

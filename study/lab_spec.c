@@ -180,6 +180,7 @@ static const char *type_word(yaml_node_t *n) {
 
 static int get_str(reader *r, yaml_node_t *n, const char *key, const char **out) {
     const char *s = scalar(n);
+    *out = "";
     if (!s) return failf(r, n, "'%s' must be a text, not %s", key, type_word(n));
     *out = s;
     return DLS_OK;
@@ -431,7 +432,7 @@ static int check_config(const char *path, const lab_config *c, int line, int col
     if (!m) {
         /* "layer 3 (maxpool2d): ..." -> the line of that layer */
         int li = -1;
-        if (sscanf(be.msg, "layer %d", &li) == 1 && li >= 0 && li < n)
+        if (sscanf(be.msg, "layer %d", &li) == 1 && --li >= 0 && li < n) /* the engine counts from 1 */
             rc = dls_fail(e, DLS_ERR_INVALID, "%s:%d:%d: %s%s", path, lines[li], cols[li], be.msg, in);
         else
             rc = dls_fail(e, DLS_ERR_INVALID, "%s:%d:%d: %s%s", path, line, col, be.msg, in);
