@@ -1,5 +1,304 @@
-/* app.c: PLACEHOLDER until the terminal app lands: falls back to the plain commands. */
-#include "tui/cli.h"
+/* app.c: the full-screen application's main loop (tui_app_run) and the services
+ * screens use (app.h). One frame = title bar, the top view's body, help bar; frames are
+ * drawn into a tui_grid and copied to the terminal by term.c. Startup draws the first
+ * frame from the database before anything reads the notes folder, then syncs it. */
+#include "tui/app.h"
+
+#include "study/lab.h"
+#include "study/sync.h"
+#include "tui/screens/screens.h"
+#include "tui/term.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { MAX_VIEWS = 16, MIN_W = 40, MIN_H = 10 };
+
+struct tui_app {
+    cli_ctx      *ctx;
+    store        *db;
+    char          db_error[256];
+    sched_params  sp;
+    tui_grid      grid;
+    tui_view     *stack[MAX_VIEWS];
+    int           depth;
+    char          msg[256];
+    int           msg_bad;
+    int           synced;
+    int           full;       /* next frame repaints everything */
+    int           quit;
+    int64_t       fixed_now;  /* $DLSTUDY_NOW, 0 when unset */
+    lab_spec    **labs;
+    int           n_labs, labs_loaded;
+};
+
+static double mono_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+}
+
+/* ---- services ---- */
+
+cli_ctx *tui_app_ctx(tui_app *a) { return a->ctx; }
+store *tui_app_store(tui_app *a) { return a->db; }
+const sched_params *tui_app_sched(tui_app *a) { return &a->sp; }
+int tui_app_synced(tui_app *a) { return a->synced; }
+
+int64_t tui_app_now(tui_app *a) { return a->fixed_now ? a->fixed_now : (int64_t)time(NULL); }
+
+void tui_app_push(tui_app *a, tui_view *v) {
+    if (!v) return;
+    if (a->depth == MAX_VIEWS) { /* deep enough: replace the top instead of growing */
+        tui_view *old = a->stack[--a->depth];
+        old->ops->free(old);
+    }
+    a->stack[a->depth++] = v;
+}
+
+static void pop_view(tui_app *a) {
+    if (a->depth == 0) return;
+    tui_view *v = a->stack[--a->depth];
+    v->ops->free(v);
+}
+
+void tui_app_message(tui_app *a, int bad, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->msg, sizeof a->msg, fmt, ap);
+    va_end(ap);
+    a->msg_bad = bad;
+}
+
+static void reload_all(tui_app *a) {
+    for (int i = 0; i < a->depth; i++)
+        if (a->stack[i]->ops->reload) a->stack[i]->ops->reload(a->stack[i], a);
+}
+
+int tui_app_edit_note(tui_app *a, const char *path) {
+    const char *ed = getenv("VISUAL");
+    if (!ed || !*ed) ed = getenv("EDITOR");
+    if (!ed || !*ed) ed = "vi";
+    char *file = xasprintf("%s/%s", a->ctx->paths.notes_dir, path);
+    /* through sh, so EDITOR may carry arguments ("code -w", "emacs -nw") */
+    char *cmd = xasprintf("%s \"$1\"", ed);
+    char *argv[] = {"sh", "-c", cmd, "sh", file, NULL};
+    int st = tui_term_run(argv);
+    a->full = 1;
+    int rc = DLS_OK;
+    if (st < 0) {
+        tui_app_message(a, 1, "could not run the editor '%s' (set $EDITOR)", ed);
+        rc = DLS_ERR_IO;
+    } else if (a->db) {
+        sync_report r;
+        dls_error e = {0};
+        rc = sync_file(a->db, a->ctx->paths.notes_dir, file, tui_app_now(a), &r, &e);
+        if (rc != DLS_OK) tui_app_message(a, 1, "%s", e.msg);
+        else if (r.skipped && r.n_items && r.items[0].detail)
+            tui_app_message(a, 1, "not re-read: %s", r.items[0].detail), rc = DLS_ERR_PARSE;
+        else tui_app_message(a, 0, "%s re-read", path);
+        sync_report_deinit(&r);
+        reload_all(a);
+    }
+    free(cmd);
+    free(file);
+    return rc;
+}
+
+int tui_app_labs(tui_app *a, lab_spec *const **specs) {
+    if (!a->labs_loaded) {
+        a->labs_loaded = 1;
+        dls_buf errs;
+        dls_buf_init(&errs);
+        dls_error e = {0};
+        if (lab_spec_list(a->ctx->paths.labs_dir, &a->labs, &a->n_labs, &errs, &e) != DLS_OK)
+            tui_app_message(a, 1, "labs: %s", e.msg);
+        else if (errs.len)
+            tui_app_message(a, 1, "some labs did not load: %.200s", errs.data);
+        dls_buf_deinit(&errs);
+    }
+    *specs = a->labs;
+    return a->n_labs;
+}
+
+/* ---- frames ---- */
+
+static void draw_frame(tui_app *a) {
+    int w, h;
+    tui_term_size(&w, &h);
+    if (w != a->grid.w || h != a->grid.h) tui_grid_resize(&a->grid, w, h);
+    tui_grid_clear(&a->grid);
+    tui_grid *g = &a->grid;
+    int cy = -1, cx = -1;
+    if (w < MIN_W || h < MIN_H) {
+        tui_grid_printf(g, 0, 0, w, TUI_PLAIN, "terminal too small (%dx%d)", w, h);
+        tui_grid_printf(g, 1, 0, w, TUI_PLAIN, "dlstudy needs %dx%d", MIN_W, MIN_H);
+        tui_term_draw(g, -1, -1, a->full);
+        a->full = 0;
+        return;
+    }
+    tui_view *v = a->stack[a->depth - 1];
+    tui_style bar = {TUI_A_REVERSE, TUI_C_BAR}, title = {TUI_A_REVERSE | TUI_A_BOLD, TUI_C_BAR};
+    tui_grid_fill(g, 0, 0, w, ' ', bar);
+    int x = tui_grid_puts(g, 0, 0, w, title, " dlstudy ");
+    x += tui_grid_puts(g, 0, x, w - x, bar, "\xe2\x80\xba "); /* › */
+    x += tui_grid_puts(g, 0, x, w - x, title, v->ops->name);
+    char right[160] = "";
+    if (v->ops->status) v->ops->status(v, a, right, sizeof right);
+    if (!a->synced) snprintf(right + strlen(right), sizeof right - strlen(right), "%ssyncing notes\xe2\x80\xa6",
+                             right[0] ? "  " : "");
+    int rw = tui_text_width(right);
+    if (rw && rw + 2 < w - x - 2) tui_grid_puts(g, 0, w - rw - 1, rw, bar, right);
+
+    v->ops->draw(v, a, g, 1, h - 2);
+    if (v->ops->cursor && !v->ops->cursor(v, a, &cy, &cx)) cy = cx = -1;
+
+    if (a->msg[0]) {
+        tui_style ms = {TUI_A_BOLD | TUI_A_REVERSE, (uint8_t)(a->msg_bad ? TUI_C_BAD : TUI_C_BAR)};
+        tui_grid_fill(g, h - 1, 0, w, ' ', ms);
+        tui_grid_puts(g, h - 1, 1, w - 2, ms, a->msg);
+    } else {
+        tui_keys_draw_bar(g, h - 1, 0, w, v->ops->keys);
+    }
+    tui_term_draw(g, cy, cx, a->full);
+    a->full = 0;
+}
+
+static void do_sync(tui_app *a) {
+    a->synced = 1;
+    if (!a->db) return;
+    sync_report r;
+    dls_error e = {0};
+    if (sync_run(a->db, a->ctx->paths.notes_dir, tui_app_now(a), &r, &e) != DLS_OK) {
+        tui_app_message(a, 1, "sync: %s", e.msg);
+        return;
+    }
+    if (r.skipped) tui_app_message(a, 1, "%d note%s could not be read (dlstudy sync shows why)", r.skipped,
+                                   r.skipped == 1 ? "" : "s");
+    sync_report_deinit(&r);
+    reload_all(a);
+}
+
+static void trace_startup(double t0) {
+    const char *path = getenv("DLSTUDY_TRACE_STARTUP");
+    if (!path || !*path) return;
+    FILE *f = fopen(path, "w");
+    if (!f) return;
+    struct timespec rt;
+    clock_gettime(CLOCK_REALTIME, &rt);
+    fprintf(f, "first_frame_ms %.2f\nfirst_frame_unix_ns %lld\n", mono_ms() - t0,
+            (long long)rt.tv_sec * 1000000000LL + rt.tv_nsec);
+    fclose(f);
+}
+
+/* Applies what view v answered to a key (action) or a tick (action TUI_ACT_NONE). */
+static void react(tui_app *a, tui_view *v, int r, int action) {
+    if (!(r & TUI_R_HANDLED)) {
+        switch (action) {
+        case TUI_ACT_QUIT: r |= TUI_R_QUIT; break;
+        case TUI_ACT_BACK: r |= TUI_R_BACK; break;
+        case TUI_ACT_REDRAW: a->full = 1; break;
+        case TUI_ACT_HELP: tui_app_push(a, tui_help_new(a, v->ops->keys)); break;
+        default: break;
+        }
+    }
+    if (r & TUI_R_FULL) a->full = 1;
+    if (r & TUI_R_QUIT) a->quit = 1;
+    if (r & TUI_R_BACK) {
+        /* the view that asked may not be on top any more (it pushed another): pop it */
+        for (int i = a->depth - 1; i >= 0; i--)
+            if (a->stack[i] == v) {
+                v->ops->free(v);
+                memmove(&a->stack[i], &a->stack[i + 1], (size_t)(a->depth - 1 - i) * sizeof *a->stack);
+                a->depth--;
+                break;
+            }
+        if (a->depth == 0) a->quit = 1;
+    }
+}
+
+static void handle_key(tui_app *a, int key) {
+    tui_view *v = a->stack[a->depth - 1];
+    a->msg[0] = '\0';
+    if (key == TUI_K_RESIZE) {
+        a->full = 1;
+        return;
+    }
+    int action = tui_keymap_lookup(v->ops->keys, key);
+    react(a, v, v->ops->key(v, a, key, action), action);
+}
+
+static int usage(const char *cmd) {
+    printf("usage: dlstudy %s [--plain]\n\n"
+           "Opens the full-screen %s. Keys are shown at the bottom of every screen;\n"
+           "? lists them all. Without a terminal (or with --plain) the same runs as plain text.\n"
+           "Environment: EDITOR (the e key), NO_COLOR (no colours), DLSTUDY_TRACE_STARTUP=FILE\n"
+           "(writes the time to the first frame there).\n",
+           cmd, strcmp(cmd, "review") ? "dashboard" : "review session");
+    return DLS_EXIT_OK;
+}
+
 int tui_app_run(cli_ctx *ctx, enum tui_screen screen, int argc, char **argv) {
-    return screen == TUI_SCREEN_REVIEW ? cmd_review_plain(ctx, argc, argv) : cmd_home_plain(ctx, argc, argv);
+    double t0 = mono_ms();
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage(argv[0]);
+        return cli_usage_error(argv[0], "unknown option '%s' (see --help)", argv[i]);
+    }
+    tui_app a;
+    memset(&a, 0, sizeof a);
+    a.ctx = ctx;
+    const char *fn = getenv("DLSTUDY_NOW");
+    if (fn && *fn) a.fixed_now = strtoll(fn, NULL, 10);
+    sched_params_default(&a.sp);
+    a.sp.days = SCHED_DAYS_CALENDAR;
+    dls_error e = {0};
+    if (store_open(ctx->paths.db_path, &a.db, &e) != DLS_OK) {
+        snprintf(a.db_error, sizeof a.db_error, "%s", e.msg);
+        a.db = NULL;
+    } else if (store_sched_params(a.db, &a.sp, &e) != DLS_OK) {
+        snprintf(a.db_error, sizeof a.db_error, "%s", e.msg);
+    }
+    if (tui_term_start(ctx->color, &e) != DLS_OK) {
+        fprintf(stderr, "dlstudy: %s\n", e.msg);
+        store_free(a.db);
+        return DLS_EXIT_FAIL;
+    }
+    tui_grid_init(&a.grid, 80, 24);
+    switch (screen) {
+    case TUI_SCREEN_REVIEW: tui_app_push(&a, tui_review_new(&a)); break;
+    case TUI_SCREEN_NOTES: tui_app_push(&a, tui_notes_new(&a, NULL, 0)); break;
+    case TUI_SCREEN_MASTERY: tui_app_push(&a, tui_mastery_new(&a)); break;
+    case TUI_SCREEN_LABS: tui_app_push(&a, tui_labs_new(&a, NULL, NULL)); break;
+    default: tui_app_push(&a, tui_home_new(&a)); break;
+    }
+    if (a.db_error[0]) tui_app_message(&a, 1, "%s", a.db_error);
+    a.full = 1;
+    draw_frame(&a);
+    trace_startup(t0);
+    while (!a.quit && !tui_term_quit_requested()) {
+        if (!a.synced) {
+            do_sync(&a);
+            draw_frame(&a);
+            continue;
+        }
+        tui_view *v = a.stack[a.depth - 1];
+        int timeout = v->ops->tick && v->ops->tick_ms > 0 ? v->ops->tick_ms : 1000;
+        int key = tui_term_key(timeout);
+        if (key == TUI_K_NONE) {
+            if (v->ops->tick) react(&a, v, v->ops->tick(v, &a) | TUI_R_HANDLED, TUI_ACT_NONE);
+        } else {
+            handle_key(&a, key);
+        }
+        if (a.depth == 0) break;
+        draw_frame(&a);
+    }
+    while (a.depth) pop_view(&a);
+    tui_term_stop();
+    tui_grid_deinit(&a.grid);
+    lab_spec_list_free(a.labs, a.n_labs);
+    store_free(a.db);
+    return DLS_EXIT_OK;
 }

@@ -1,0 +1,147 @@
+/* labs.c: the labs (labs/NAME.yaml) with the concepts each teaches. Opened from a
+ * review card or a note, the labs linked to it come first, marked. Enter runs the
+ * selected lab live (lab_live.c). */
+#include "tui/screens/screens.h"
+
+#include "study/lab.h"
+#include "tui/widgets/widgets.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct labs_view {
+    tui_view  base;
+    int      *order;   /* spec indices, linked ones first */
+    int       n, n_linked;
+    tui_list  list;
+    int       list_h;
+    char     *concept; /* what it was opened for, may be NULL */
+} labs_view;
+
+/* The row drawer needs the specs; they live in the app, so the view keeps a pointer. */
+typedef struct row_ctx {
+    labs_view       *lv;
+    lab_spec *const *specs;
+} row_ctx;
+
+static void draw_lab_row(void *ctx, int item, tui_grid *g, int y, int x, int w, int selected) {
+    (void)selected;
+    row_ctx *rc = ctx;
+    const lab_spec *s = rc->specs[rc->lv->order[item]];
+    tui_style ms = {0, TUI_C_MUTED}, ns = {TUI_A_BOLD, TUI_C_HEADING}, ls = {TUI_A_BOLD, TUI_C_GOOD};
+    tui_grid_fill(g, y, x, w, ' ', TUI_PLAIN);
+    if (item < rc->lv->n_linked) tui_grid_puts(g, y, x, 2, ls, "\xe2\x86\x92"); /* → */
+    tui_grid_puts(g, y, x + 2, 16, ns, s->name);
+    int tx = x + 19;
+    tx += tui_grid_puts(g, y, tx, w - (tx - x), TUI_PLAIN, s->title ? s->title : "");
+    tx += 2;
+    for (int c = 0; c < s->n_concepts && tx < x + w - 2; c++) {
+        tx += tui_grid_puts(g, y, tx, x + w - tx, ms, c ? ", " : "");
+        tx += tui_grid_puts(g, y, tx, x + w - tx, ms, s->concepts[c]);
+    }
+}
+
+static void labs_draw(tui_view *v, tui_app *a, tui_grid *g, int y, int h) {
+    labs_view *lv = (labs_view *)v;
+    lab_spec *const *specs;
+    int n = tui_app_labs(a, &specs);
+    int w = g->w;
+    tui_style ms = {0, TUI_C_MUTED};
+    if (n == 0) {
+        tui_grid_puts(g, y + 1, 2, w - 4, ms, "No labs found (labs/*.yaml).");
+        return;
+    }
+    int r = y;
+    if (lv->concept) {
+        if (lv->n_linked)
+            tui_grid_printf(g, r++, 1, w - 2, (tui_style){TUI_A_BOLD, TUI_C_GOOD}, "Labs for \xe2\x80\x9c%s\xe2\x80\x9d first (\xe2\x86\x92)", lv->concept);
+        else
+            tui_grid_printf(g, r++, 1, w - 2, ms, "No lab is linked to \xe2\x80\x9c%s\xe2\x80\x9d yet; all labs:", lv->concept);
+    }
+    int detail = 6;
+    int lh = y + h - r - detail;
+    if (lh < 3) lh = y + h - r, detail = 0;
+    lv->list_h = lh;
+    row_ctx rc = {lv, specs};
+    tui_list_draw(&lv->list, g, r, 0, lh, w, draw_lab_row, &rc);
+    if (detail && lv->list.sel >= 0) {
+        const lab_spec *s = specs[lv->order[lv->list.sel]];
+        int dy = r + lh;
+        tui_draw_section(g, dy, 0, w, s->title ? s->title : s->name);
+        if (s->summary) {
+            char *one = xstrdup(s->summary); /* a folded YAML summary may hold newlines */
+            for (char *q = one; *q; q++)
+                if (*q == '\n' || *q == '\t') *q = ' ';
+            tui_grid_puts(g, dy + 1, 2, w - 4, TUI_PLAIN, one);
+            free(one);
+        }
+        char *model = lab_model_describe(&s->base);
+        tui_grid_printf(g, dy + 2, 2, w - 4, ms, "data %s \xc2\xb7 %d epochs \xc2\xb7 batch %d", lab_data_name(s->base.data),
+                        s->base.epochs, s->base.batch);
+        tui_grid_printf(g, dy + 3, 2, w - 4, ms, "model %s", model ? model : "");
+        free(model);
+        int vx = 2 + tui_grid_puts(g, dy + 4, 2, w - 4, ms, "variants: ");
+        for (int i = 0; i < s->n_variants && vx < w - 2; i++) {
+            vx += tui_grid_puts(g, dy + 4, vx, w - vx - 1, ms, i ? ", " : "");
+            vx += tui_grid_puts(g, dy + 4, vx, w - vx - 1, TUI_PLAIN, s->variants[i].name);
+        }
+    }
+}
+
+static int labs_key(tui_view *v, tui_app *a, int key, int action) {
+    (void)key;
+    labs_view *lv = (labs_view *)v;
+    if (tui_list_act(&lv->list, action, lv->list_h)) return TUI_R_HANDLED;
+    if (action == TUI_ACT_OPEN && lv->list.sel >= 0) {
+        lab_spec *const *specs;
+        tui_app_labs(a, &specs);
+        tui_app_push(a, tui_lab_live_new(a, specs[lv->order[lv->list.sel]]->name));
+        return TUI_R_HANDLED;
+    }
+    return TUI_R_NONE;
+}
+
+static void labs_free(tui_view *v) {
+    labs_view *lv = (labs_view *)v;
+    free(lv->order);
+    free(lv->concept);
+    free(lv);
+}
+
+static const tui_view_ops labs_ops = {
+    .name = "Labs", .keys = &tui_keys_labs, .draw = labs_draw, .key = labs_key, .free = labs_free,
+};
+
+tui_view *tui_labs_new(tui_app *a, const char *concept, const char *note_labs) {
+    labs_view *lv = xcalloc(1, sizeof *lv);
+    lv->base.ops = &labs_ops;
+    lab_spec *const *specs;
+    int n = tui_app_labs(a, &specs);
+    lv->n = n;
+    lv->order = xcalloc((size_t)(n ? n : 1), sizeof *lv->order);
+    if (concept && *concept) lv->concept = xstrdup(concept);
+    /* the note's own labs, then labs whose concepts match the heading */
+    const char *linked[64];
+    int nl = 0;
+    if (lv->concept || (note_labs && *note_labs)) {
+        char *copy = xstrdup(note_labs ? note_labs : "");
+        const char *names[32];
+        int nn = 0;
+        for (char *t = strtok(copy, ", "); t && nn < 32; t = strtok(NULL, ", ")) names[nn++] = t;
+        nl = lab_links_for_card(specs, n, names, nn, lv->concept, NULL, 0, linked, 64);
+        free(copy);
+    }
+    int k = 0;
+    for (int i = 0; i < nl; i++)
+        for (int j = 0; j < n; j++)
+            if (specs[j]->name == linked[i]) lv->order[k++] = j;
+    lv->n_linked = k;
+    for (int j = 0; j < n; j++) {
+        int dup = 0;
+        for (int i = 0; i < lv->n_linked; i++) dup |= lv->order[i] == j;
+        if (!dup) lv->order[k++] = j;
+    }
+    tui_list_set_count(&lv->list, n);
+    return &lv->base;
+}
