@@ -66,6 +66,15 @@ file_checks() { # file_checks FILE
         /^\|/ { n = gsub(/\|/, "|"); if (cols && n != cols) { print NR ": " n " bars, expected " cols; exit } cols = n; next }
         { cols = 0 }' "$f")
     if [ -z "$msg" ]; then ok; else bad "$f" "table row with a different column count at line $msg"; fi
+    # a bare "-" or "=" line right under text makes that text a setext heading (a card)
+    msg=$(awk '
+        NR == 1 && $0 == "---" { fm = 1; next }
+        fm { if ($0 == "---") fm = 0; next }
+        /^```/ { code = !code; prev = ""; next }
+        code { next }
+        /^ *-+ *$/ || /^ *=+ *$/ { if (prev ~ /[^ ]/ && prev !~ /^#/) { print NR; exit } }
+        { prev = $0 }' "$f")
+    if [ -z "$msg" ]; then ok; else bad "$f" "line $msg turns the line above it into a heading (setext)"; fi
 }
 
 for f in notes/ai-ml/basics/*.md; do
