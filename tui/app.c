@@ -50,6 +50,8 @@ int tui_app_synced(tui_app *a) { return a->synced; }
 
 int64_t tui_app_now(tui_app *a) { return a->fixed_now ? a->fixed_now : (int64_t)time(NULL); }
 
+double tui_app_clock_ms(tui_app *a) { return a->fixed_now ? 0 : mono_ms(); }
+
 void tui_app_push(tui_app *a, tui_view *v) {
     if (!v) return;
     if (a->depth == MAX_VIEWS) { /* deep enough: replace the top instead of growing */
@@ -126,9 +128,8 @@ int tui_app_labs(tui_app *a, lab_spec *const **specs) {
 
 /* ---- frames ---- */
 
-static void draw_frame(tui_app *a) {
-    int w, h;
-    tui_term_size(&w, &h);
+/* Renders a frame of w x h into a->grid; *cy, *cx get the cursor (-1: hidden). */
+static void render(tui_app *a, int w, int h, int *cy_out, int *cx_out) {
     if (w != a->grid.w || h != a->grid.h) tui_grid_resize(&a->grid, w, h);
     tui_grid_clear(&a->grid);
     tui_grid *g = &a->grid;
@@ -136,8 +137,7 @@ static void draw_frame(tui_app *a) {
     if (w < MIN_W || h < MIN_H) {
         tui_grid_printf(g, 0, 0, w, TUI_PLAIN, "terminal too small (%dx%d)", w, h);
         tui_grid_printf(g, 1, 0, w, TUI_PLAIN, "dlstudy needs %dx%d", MIN_W, MIN_H);
-        tui_term_draw(g, -1, -1, a->full);
-        a->full = 0;
+        *cy_out = *cx_out = -1;
         return;
     }
     tui_view *v = a->stack[a->depth - 1];
@@ -163,7 +163,15 @@ static void draw_frame(tui_app *a) {
     } else {
         tui_keys_draw_bar(g, h - 1, 0, w, v->ops->keys);
     }
-    tui_term_draw(g, cy, cx, a->full);
+    *cy_out = cy;
+    *cx_out = cx;
+}
+
+static void draw_frame(tui_app *a) {
+    int w, h, cy, cx;
+    tui_term_size(&w, &h);
+    render(a, w, h, &cy, &cx);
+    tui_term_draw(&a->grid, cy, cx, a->full);
     a->full = 0;
 }
 
@@ -241,64 +249,102 @@ static int usage(const char *cmd) {
     return DLS_EXIT_OK;
 }
 
+static tui_app *app_new(cli_ctx *ctx) {
+    tui_app *a = xcalloc(1, sizeof *a);
+    a->ctx = ctx;
+    const char *fn = getenv("DLSTUDY_NOW");
+    if (fn && *fn) a->fixed_now = strtoll(fn, NULL, 10);
+    sched_params_default(&a->sp);
+    a->sp.days = SCHED_DAYS_CALENDAR;
+    dls_error e = {0};
+    if (store_open(ctx->paths.db_path, &a->db, &e) != DLS_OK) {
+        snprintf(a->db_error, sizeof a->db_error, "%s", e.msg);
+        a->db = NULL;
+    } else if (store_sched_params(a->db, &a->sp, &e) != DLS_OK) {
+        snprintf(a->db_error, sizeof a->db_error, "%s", e.msg);
+    }
+    tui_grid_init(&a->grid, 80, 24);
+    return a;
+}
+
+static void push_first(tui_app *a, enum tui_screen screen) {
+    switch (screen) {
+    case TUI_SCREEN_REVIEW: tui_app_push(a, tui_review_new(a)); break;
+    case TUI_SCREEN_NOTES: tui_app_push(a, tui_notes_new(a, NULL, 0)); break;
+    case TUI_SCREEN_MASTERY: tui_app_push(a, tui_mastery_new(a)); break;
+    case TUI_SCREEN_LABS: tui_app_push(a, tui_labs_new(a, NULL, NULL)); break;
+    default: tui_app_push(a, tui_home_new(a)); break;
+    }
+    if (a->db_error[0]) tui_app_message(a, 1, "%s", a->db_error);
+}
+
+void tui_app_close(tui_app *a) {
+    if (!a) return;
+    while (a->depth) pop_view(a);
+    tui_grid_deinit(&a->grid);
+    lab_spec_list_free(a->labs, a->n_labs);
+    store_free(a->db);
+    free(a);
+}
+
+tui_app *tui_app_open(cli_ctx *ctx, enum tui_screen screen, int sync) {
+    tui_app *a = app_new(ctx);
+    push_first(a, screen);
+    if (sync) do_sync(a);
+    else a->synced = 1;
+    return a;
+}
+
+char *tui_app_frame(tui_app *a, int w, int h) {
+    int cy, cx;
+    if (a->depth == 0) return xstrdup("");
+    render(a, w, h, &cy, &cx);
+    return tui_grid_dump(&a->grid);
+}
+
+int tui_app_send(tui_app *a, int key) {
+    if (a->depth == 0 || a->quit) return 0;
+    handle_key(a, key);
+    return a->depth > 0 && !a->quit;
+}
+
 int tui_app_run(cli_ctx *ctx, enum tui_screen screen, int argc, char **argv) {
     double t0 = mono_ms();
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return usage(argv[0]);
-        return cli_usage_error(argv[0], "unknown option '%s' (see --help)", argv[i]);
+        /* cli_usage_error lives in main.c, which the tests do not link */
+        fprintf(stderr, "dlstudy %s: unknown option '%s' (see --help)\n", argv[0], argv[i]);
+        return DLS_EXIT_USAGE;
     }
-    tui_app a;
-    memset(&a, 0, sizeof a);
-    a.ctx = ctx;
-    const char *fn = getenv("DLSTUDY_NOW");
-    if (fn && *fn) a.fixed_now = strtoll(fn, NULL, 10);
-    sched_params_default(&a.sp);
-    a.sp.days = SCHED_DAYS_CALENDAR;
     dls_error e = {0};
-    if (store_open(ctx->paths.db_path, &a.db, &e) != DLS_OK) {
-        snprintf(a.db_error, sizeof a.db_error, "%s", e.msg);
-        a.db = NULL;
-    } else if (store_sched_params(a.db, &a.sp, &e) != DLS_OK) {
-        snprintf(a.db_error, sizeof a.db_error, "%s", e.msg);
-    }
+    tui_app *a = app_new(ctx);
     if (tui_term_start(ctx->color, &e) != DLS_OK) {
         fprintf(stderr, "dlstudy: %s\n", e.msg);
-        store_free(a.db);
+        tui_app_close(a);
         return DLS_EXIT_FAIL;
     }
-    tui_grid_init(&a.grid, 80, 24);
-    switch (screen) {
-    case TUI_SCREEN_REVIEW: tui_app_push(&a, tui_review_new(&a)); break;
-    case TUI_SCREEN_NOTES: tui_app_push(&a, tui_notes_new(&a, NULL, 0)); break;
-    case TUI_SCREEN_MASTERY: tui_app_push(&a, tui_mastery_new(&a)); break;
-    case TUI_SCREEN_LABS: tui_app_push(&a, tui_labs_new(&a, NULL, NULL)); break;
-    default: tui_app_push(&a, tui_home_new(&a)); break;
-    }
-    if (a.db_error[0]) tui_app_message(&a, 1, "%s", a.db_error);
-    a.full = 1;
-    draw_frame(&a);
+    push_first(a, screen);
+    a->full = 1;
+    draw_frame(a);
     trace_startup(t0);
-    while (!a.quit && !tui_term_quit_requested()) {
-        if (!a.synced) {
-            do_sync(&a);
-            draw_frame(&a);
+    while (!a->quit && !tui_term_quit_requested()) {
+        if (!a->synced) {
+            do_sync(a);
+            draw_frame(a);
             continue;
         }
-        tui_view *v = a.stack[a.depth - 1];
+        tui_view *v = a->stack[a->depth - 1];
         int timeout = v->ops->tick && v->ops->tick_ms > 0 ? v->ops->tick_ms : 1000;
         int key = tui_term_key(timeout);
         if (key == TUI_K_NONE) {
-            if (v->ops->tick) react(&a, v, v->ops->tick(v, &a) | TUI_R_HANDLED, TUI_ACT_NONE);
+            if (v->ops->tick) react(a, v, v->ops->tick(v, a) | TUI_R_HANDLED, TUI_ACT_NONE);
         } else {
-            handle_key(&a, key);
+            handle_key(a, key);
         }
-        if (a.depth == 0) break;
-        draw_frame(&a);
+        if (a->depth == 0) break;
+        draw_frame(a);
     }
-    while (a.depth) pop_view(&a);
     tui_term_stop();
-    tui_grid_deinit(&a.grid);
-    lab_spec_list_free(a.labs, a.n_labs);
-    store_free(a.db);
+    tui_app_close(a);
     return DLS_EXIT_OK;
 }

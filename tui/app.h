@@ -56,6 +56,9 @@ cli_ctx  *tui_app_ctx(tui_app *a);
 store    *tui_app_store(tui_app *a);             /* NULL when the database could not open */
 const sched_params *tui_app_sched(tui_app *a);
 int64_t   tui_app_now(tui_app *a);               /* Unix seconds ($DLSTUDY_NOW for tests) */
+/* A monotonic clock in ms for durations (session time); it stands still when
+ * $DLSTUDY_NOW is set, so frames are reproducible. */
+double    tui_app_clock_ms(tui_app *a);
 int       tui_app_synced(tui_app *a);            /* 1 once the notes folder was synced */
 /* Pushes v on the view stack (the app frees it when it is popped). */
 void      tui_app_push(tui_app *a, tui_view *v);
@@ -66,5 +69,15 @@ void      tui_app_message(tui_app *a, int bad, const char *fmt, ...) __attribute
 int       tui_app_edit_note(tui_app *a, const char *path);
 /* The lab specs (loaded on first use; errors shown as a message). Borrowed. */
 int       tui_app_labs(tui_app *a, struct lab_spec *const **specs);
+
+/* Without a terminal, for tests and benchmarks: the same app, frames rendered as text.
+ * tui_app_open opens the store, pushes the screen and syncs the notes folder (sync = 0
+ * skips that); NULL only when the screen cannot be built. */
+tui_app *tui_app_open(cli_ctx *ctx, enum tui_screen screen, int sync);
+/* Draws a frame of w x h cells and returns it as text (tui_grid_dump); caller frees. */
+char    *tui_app_frame(tui_app *a, int w, int h);
+/* Feeds one key (keys.h) as if typed; returns 0 once the app has quit. */
+int      tui_app_send(tui_app *a, int key);
+void     tui_app_close(tui_app *a);
 
 #endif

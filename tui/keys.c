@@ -136,11 +136,16 @@ int tui_keymap_lookup(const tui_keymap *map, int key) {
     return TUI_ACT_NONE;
 }
 
-static int draw_entries(tui_grid *g, int y, int x, int w, const tui_keymap *m, int used) {
+/* The help-line entries of m; keys that shadow (a screen binding the same key) are
+ * left out. */
+static int draw_entries(tui_grid *g, int y, int x, int w, const tui_keymap *m, const tui_keymap *shadow, int used) {
     tui_style ks = {TUI_A_BOLD | TUI_A_REVERSE, TUI_C_BAR}, ls = {TUI_A_REVERSE, TUI_C_BAR};
     for (int i = 0; m && i < m->n; i++) {
         const tui_binding *b = &m->b[i];
         if (!b->bar || !b->name) continue;
+        int shadowed = 0;
+        for (int k = 0; shadow && k < shadow->n; k++) shadowed |= shadow->b[k].key == b->key;
+        if (shadowed) continue;
         int need = tui_text_width(b->name) + 1 + tui_text_width(b->label) + 2;
         if (used + need > w) return -1;
         used += tui_grid_puts(g, y, x + used, w - used, ks, b->name);
@@ -154,8 +159,8 @@ static int draw_entries(tui_grid *g, int y, int x, int w, const tui_keymap *m, i
 void tui_keys_draw_bar(tui_grid *g, int y, int x, int w, const tui_keymap *map) {
     tui_style ls = {TUI_A_REVERSE, TUI_C_BAR};
     tui_grid_fill(g, y, x, w, ' ', ls);
-    int used = draw_entries(g, y, x, w, map, 1);
-    if (used >= 0) draw_entries(g, y, x, w, &tui_keys_global, used);
+    int used = draw_entries(g, y, x, w, map, NULL, 1);
+    if (used >= 0) draw_entries(g, y, x, w, &tui_keys_global, map, used);
 }
 
 static void help_section(const tui_keymap *m, tui_lines *out) {

@@ -32,11 +32,6 @@ typedef struct review_view {
     int             started;      /* the session has changed something (no rebuild on sync) */
 } review_view;
 
-static double mono_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
-}
 
 static void clear_card(review_view *rv) {
     free(rv->kind), free(rv->front), free(rv->back), free(rv->crumb);
@@ -73,7 +68,7 @@ static void load_card(review_view *rv, tui_app *a, int keep_reveal) {
     }
     store_card_deinit(&fresh);
     rv->have_choice = review_preview(rv->rs, tui_app_now(a), rv->choice, &e) == DLS_OK;
-    rv->shown_ms = mono_ms();
+    rv->shown_ms = tui_app_clock_ms(a);
 }
 
 static void open_session(review_view *rv, tui_app *a) {
@@ -116,7 +111,7 @@ static void draw_done(review_view *rv, tui_app *a, tui_grid *g, int y, int h) {
     int w = g->w;
     tui_style big = {TUI_A_BOLD, TUI_C_GOOD}, ms = {0, TUI_C_MUTED};
     int n = rv->rs ? review_reviewed(rv->rs) : 0;
-    int secs = (int)((mono_ms() - rv->start_ms) / 1000);
+    int secs = (int)((tui_app_clock_ms(a) - rv->start_ms) / 1000);
     int r = y + h / 3;
     if (rv->err[0]) {
         tui_style bs = {TUI_A_BOLD, TUI_C_BAD};
@@ -204,7 +199,7 @@ static int grade(review_view *rv, tui_app *a, int rating) {
     }
     review_outcome out;
     dls_error e = {0};
-    int64_t dur = (int64_t)(mono_ms() - rv->shown_ms);
+    int64_t dur = (int64_t)(tui_app_clock_ms(a) - rv->shown_ms);
     if (review_grade(rv->rs, rating, tui_app_now(a), dur, &out, &e) != DLS_OK) {
         tui_app_message(a, 1, "not saved: %s", e.msg);
         return TUI_R_HANDLED;
@@ -272,9 +267,8 @@ static int review_key(tui_view *v, tui_app *a, int key, int action) {
 }
 
 static void review_status(tui_view *v, tui_app *a, char *buf, size_t n) {
-    (void)a;
     review_view *rv = (review_view *)v;
-    int secs = (int)((mono_ms() - rv->start_ms) / 1000);
+    int secs = (int)((tui_app_clock_ms(a) - rv->start_ms) / 1000);
     if (!rv->rs) {
         snprintf(buf, n, "%d:%02d", secs / 60, secs % 60);
         return;
@@ -315,7 +309,7 @@ static const tui_view_ops review_ops = {
 tui_view *tui_review_new(tui_app *a) {
     review_view *rv = xcalloc(1, sizeof *rv);
     rv->base.ops = &review_ops;
-    rv->start_ms = mono_ms();
+    rv->start_ms = tui_app_clock_ms(a);
     open_session(rv, a);
     return &rv->base;
 }

@@ -10,7 +10,8 @@ int tui_heatmap_draw(tui_grid *g, int y, int x, int w, const int *counts, int nd
                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     static const char *const wd[] = {"Mon", "", "Wed", "", "Fri", "", "Sun"};
     int label = 4;
-    int weeks = (ndays + 6 - today_wday + 6) / 7;
+    /* whole weeks only: the first column is the first full week inside the window */
+    int weeks = (ndays - (today_wday + 1)) / 7 + 1;
     if (weeks > w - label) weeks = w - label;
     if (weeks < 1) return 0;
     int max = 0;
