@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct review_session {
     store       *s;
@@ -257,8 +258,13 @@ int review_write_note(store *s, const char *notes_dir, const sched_params *p, in
     }
     sqlite3_reset(st);
 
-    char today_s[11];
-    sched_day_to_date(sched_day_of(p, now), today_s);
+    /* updated: the real local date (review dates use study days, which start at the
+     * rollover hour) */
+    char today_s[16];
+    time_t tt = (time_t)now;
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    strftime(today_s, sizeof today_s, "%Y-%m-%d", &tm);
     note_owned o = NOTE_OWNED_KEEP;
     if (level >= 0) {
         o.mastery = level;

@@ -17,13 +17,13 @@ static const char *const migrations[] = {
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
-#define STMT_CACHE 96
+#define STMT_CACHE 256
 
 struct store {
     sqlite3 *db;
     char    *path;
     struct {
-        const char   *sql;
+        char         *sql;
         sqlite3_stmt *st;
     } cache[STMT_CACHE];
     int n_cache;
@@ -54,7 +54,7 @@ int store_check(store *s, int rc, const char *what, dls_error *e) {
 
 sqlite3_stmt *store_prepare(store *s, const char *sql, dls_error *e) {
     for (int i = 0; i < s->n_cache; i++)
-        if (s->cache[i].sql == sql || !strcmp(s->cache[i].sql, sql)) {
+        if (!strcmp(s->cache[i].sql, sql)) {
             sqlite3_stmt *st = s->cache[i].st;
             sqlite3_reset(st);
             sqlite3_clear_bindings(st);
@@ -67,7 +67,7 @@ sqlite3_stmt *store_prepare(store *s, const char *sql, dls_error *e) {
         return NULL;
     }
     if (s->n_cache < STMT_CACHE) {
-        s->cache[s->n_cache].sql = sql;
+        s->cache[s->n_cache].sql = xstrdup(sql); /* callers may pass built strings */
         s->cache[s->n_cache].st  = st;
         s->n_cache++;
     } else {
@@ -175,7 +175,7 @@ fail:
 
 void store_free(store *s) {
     if (!s) return;
-    for (int i = 0; i < s->n_cache; i++) sqlite3_finalize(s->cache[i].st);
+    for (int i = 0; i < s->n_cache; i++) sqlite3_finalize(s->cache[i].st), free(s->cache[i].sql);
     if (s->db) sqlite3_close(s->db);
     free(s->path);
     free(s);

@@ -371,8 +371,8 @@ static char *trim_dup(const char *s, size_t n) {
     return xstrndup(s, n);
 }
 
-/* The back of a concept card: its own text (after the heading line), else the whole
- * section (a ## whose text is all in its ### subsections). */
+/* The back of a concept card: its own text (after the heading line), else (a ## whose
+ * text is all in its ### subsections) the outline of those subsections, one per line. */
 static char *concept_back(const note *n, const note_concept *k) {
     const char *sec = n->body + k->section.off;
     size_t len = k->section.len;
@@ -380,11 +380,21 @@ static char *concept_back(const note *n, const note_concept *k) {
     size_t head = nl ? (size_t)(nl - sec) + 1 : len;
     size_t own  = k->own_end > k->section.off + head ? k->own_end - k->section.off - head : 0;
     char *t = trim_dup(sec + head, own);
-    if (!*t) {
-        free(t);
-        t = trim_dup(sec + head, len - head);
+    if (*t) return t;
+    free(t);
+    dls_buf b;
+    dls_buf_init(&b);
+    dls_buf_puts(&b, "");
+    for (size_t i = 0; i < n->n_concepts; i++) {
+        const note_concept *sub = &n->concepts[i];
+        if (sub->level <= k->level || sub->section.off < k->section.off ||
+            sub->section.off >= k->section.off + len)
+            continue;
+        if (b.len) dls_buf_puts(&b, "\n");
+        dls_buf_puts(&b, "- ");
+        dls_buf_puts(&b, sub->heading);
     }
-    return t;
+    return b.len ? dls_buf_take(&b) : (dls_buf_deinit(&b), trim_dup(sec + head, len - head));
 }
 
 /* Estimated memory state of a card imported with the note's review_dates (top of file). */

@@ -1,12 +1,1343 @@
-/* cmd_study.c: PLACEHOLDER until its owner lands it; every command here says it is not built yet. */
+/* cmd_study.c: the study commands in plain text (they work without a terminal and are
+ * what scripts and tests drive): sync, due, mastery, note show, new, edit, sched
+ * simulate, review --plain (line mode on stdin/stdout) and the dashboard as text
+ * (cmd_home_plain). The logic lives in study/ (sync.h, review.h, sched.h, mastery.h);
+ * this file parses arguments, opens the database and prints.
+ *
+ * Exit status: 0 done; 1 failed (no notes folder, database or file error, a note that
+ * does not parse, bad simulate input); 2 usage error. Skipped notes during a sync are
+ * reported, not failures.
+ * DLSTUDY_NOW (Unix seconds) fixes the clock, for tests and replays. */
 #include "tui/cli.h"
+
+#include "study/mastery.h"
+#include "study/note.h"
+#include "study/review.h"
+#include "study/sched.h"
+#include "study/store.h"
+#include "study/sync.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <langinfo.h>
 #include <stdio.h>
-int cmd_sync(cli_ctx *ctx, int argc, char **argv) { (void)ctx, (void)argc; fprintf(stderr, "dlstudy %s: not built yet\n", argv[0]); return DLS_EXIT_FAIL; }
-int cmd_due(cli_ctx *ctx, int argc, char **argv) { (void)ctx, (void)argc; fprintf(stderr, "dlstudy %s: not built yet\n", argv[0]); return DLS_EXIT_FAIL; }
-int cmd_mastery(cli_ctx *ctx, int argc, char **argv) { (void)ctx, (void)argc; fprintf(stderr, "dlstudy %s: not built yet\n", argv[0]); return DLS_EXIT_FAIL; }
-int cmd_note(cli_ctx *ctx, int argc, char **argv) { (void)ctx, (void)argc; fprintf(stderr, "dlstudy %s: not built yet\n", argv[0]); return DLS_EXIT_FAIL; }
-int cmd_new(cli_ctx *ctx, int argc, char **argv) { (void)ctx, (void)argc; fprintf(stderr, "dlstudy %s: not built yet\n", argv[0]); return DLS_EXIT_FAIL; }
-int cmd_edit(cli_ctx *ctx, int argc, char **argv) { (void)ctx, (void)argc; fprintf(stderr, "dlstudy %s: not built yet\n", argv[0]); return DLS_EXIT_FAIL; }
-int cmd_sched(cli_ctx *ctx, int argc, char **argv) { (void)ctx, (void)argc; fprintf(stderr, "dlstudy %s: not built yet\n", argv[0]); return DLS_EXIT_FAIL; }
-int cmd_review_plain(cli_ctx *ctx, int argc, char **argv) { (void)ctx, (void)argc; fprintf(stderr, "dlstudy %s: not built yet\n", argv[0]); return DLS_EXIT_FAIL; }
-int cmd_home_plain(cli_ctx *ctx, int argc, char **argv) { (void)ctx, (void)argc; fprintf(stderr, "dlstudy %s: not built yet\n", argv[0]); return DLS_EXIT_FAIL; }
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <wchar.h>
+
+extern const char dls_note_template[];
+
+/* ---- shared helpers ---- */
+
+static int64_t now_s(void) {
+    const char *v = getenv("DLSTUDY_NOW");
+    if (v && *v) {
+        char *end;
+        long long t = strtoll(v, &end, 10);
+        if (*end == '\0') return t;
+    }
+    return (int64_t)time(NULL);
+}
+
+static double mono_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int utf8_locale(void) { return !strcmp(nl_langinfo(CODESET), "UTF-8"); }
+
+static const char *stars(int level) { return mastery_stars(level, !utf8_locale()); }
+
+/* Terminal columns of a UTF-8 string (CJK and emoji count 2); bytes when the locale
+ * cannot tell. */
+static int text_width(const char *s) {
+    if (!utf8_locale()) return (int)strlen(s);
+    mbstate_t st;
+    memset(&st, 0, sizeof st);
+    int w = 0;
+    size_t n = strlen(s);
+    while (n) {
+        wchar_t wc;
+        size_t k = mbrtowc(&wc, s, n, &st);
+        if (k == (size_t)-1 || k == (size_t)-2) return w + (int)n;
+        if (k == 0) break;
+        int cw = wcwidth(wc);
+        w += cw > 0 ? cw : 0;
+        s += k, n -= k;
+    }
+    return w;
+}
+
+/* Prints s padded with spaces to width columns. */
+static void print_pad(const char *s, int width) {
+    fputs(s, stdout);
+    for (int w = text_width(s); w < width; w++) putchar(' ');
+}
+
+static int wants_help(int argc, char **argv) {
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return 1;
+    return 0;
+}
+
+static int notes_dir_exists(const cli_ctx *ctx) {
+    struct stat st;
+    return stat(ctx->paths.notes_dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Opens the database, creating its folder when missing. Prints why it failed. */
+static store *open_store(cli_ctx *ctx, const char *cmd) {
+    dls_error e = {0};
+    const char *db = ctx->paths.db_path;
+    char *dir = xstrdup(db);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        if (dls_mkdir_p(dir, &e) != DLS_OK) {
+            fprintf(stderr, "dlstudy %s: %s\n", cmd, e.msg);
+            free(dir);
+            return NULL;
+        }
+    }
+    free(dir);
+    store *s = NULL;
+    if (store_open(db, &s, &e) != DLS_OK) {
+        fprintf(stderr, "dlstudy %s: %s\n", cmd, e.msg);
+        return NULL;
+    }
+    return s;
+}
+
+static void print_sync_report(const sync_report *r, int verbose) {
+    for (size_t i = 0; i < r->n_items; i++) {
+        const sync_item *it = &r->items[i];
+        if (!verbose && it->kind != SYNC_SKIPPED) continue;
+        switch (it->kind) {
+        case SYNC_MOVED: printf("moved    %s -> %s\n", it->detail ? it->detail : "?", it->path); break;
+        case SYNC_SKIPPED: printf("skipped  %s\n", it->detail ? it->detail : it->path); break;
+        case SYNC_WARNING: {
+            /* one line per warning, each already "PATH:LINE:COL: message" */
+            const char *p = it->detail ? it->detail : "";
+            while (*p) {
+                size_t n = strcspn(p, "\n");
+                printf("warning  %.*s\n", (int)n, p);
+                p += n + (p[n] == '\n');
+            }
+            break;
+        }
+        default: printf("%-8s %s\n", sync_kind_name(it->kind), it->path); break;
+        }
+    }
+}
+
+/* A warm sync before commands that read the database, so they never show stale notes.
+ * Quiet except for problems; a missing notes folder is not an error here. */
+static int quiet_sync(cli_ctx *ctx, store *s, const char *cmd) {
+    if (!notes_dir_exists(ctx)) return DLS_OK;
+    sync_report r;
+    dls_error e = {0};
+    int rc = sync_run(s, ctx->paths.notes_dir, now_s(), &r, &e);
+    if (rc != DLS_OK) fprintf(stderr, "dlstudy %s: sync: %s\n", cmd, e.msg);
+    else if (r.skipped)
+        fprintf(stderr, "dlstudy %s: %d note%s skipped (see `dlstudy sync`)\n", cmd, r.skipped,
+                r.skipped == 1 ? "" : "s");
+    sync_report_deinit(&r);
+    return rc;
+}
+
+static void day_label(const sched_params *p, int64_t day, char *buf, size_t n) {
+    char date[11];
+    sched_day_to_date(day, date);
+    time_t t = (time_t)(sched_day_start(p, day) + 12 * 3600);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    static const char *wd[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    snprintf(buf, n, "%s %s", date, wd[tm.tm_wday]);
+}
+
+static int count_q(store *s, const char *sql, int64_t a, int64_t b) {
+    sqlite3_stmt *st = store_prepare(s, sql, NULL);
+    if (!st) return 0;
+    sqlite3_bind_int64(st, 1, a);
+    sqlite3_bind_int64(st, 2, b);
+    int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    sqlite3_reset(st);
+    return n;
+}
+
+/* ---- sync ---- */
+
+int cmd_sync(cli_ctx *ctx, int argc, char **argv) {
+    int quiet = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: dlstudy [--notes DIR] [--db FILE] sync [--quiet]\n\n"
+                   "Reads the notes folder into the database: new notes are added, changed ones\n"
+                   "re-read, moved or renamed ones keep their progress, deleted ones are retired\n"
+                   "(their history is kept). Unchanged files are recognised by size and mtime\n"
+                   "without being read. Broken notes are skipped and listed with file:line:col.\n"
+                   "  --quiet   print only skipped notes and the summary\n"
+                   "Exit status: 0 synced (even with skipped notes), 1 failed, 2 usage.\n");
+            return DLS_EXIT_OK;
+        }
+        if (!strcmp(argv[i], "--quiet") || !strcmp(argv[i], "-q")) quiet = 1;
+        else if (strcmp(argv[i], "--plain") != 0) return cli_usage_error("sync", "unknown argument '%s'", argv[i]);
+    }
+    if (!notes_dir_exists(ctx)) {
+        fprintf(stderr, "dlstudy sync: notes folder %s not found (create it, or choose one with --notes DIR "
+                        "or DLSTUDY_NOTES)\n", ctx->paths.notes_dir);
+        return DLS_EXIT_FAIL;
+    }
+    store *s = open_store(ctx, "sync");
+    if (!s) return DLS_EXIT_FAIL;
+    sync_report r;
+    dls_error e = {0};
+    double t0 = mono_s();
+    int rc = sync_run(s, ctx->paths.notes_dir, now_s(), &r, &e);
+    double dt = mono_s() - t0;
+    if (rc != DLS_OK) {
+        fprintf(stderr, "dlstudy sync: %s\n", e.msg);
+        sync_report_deinit(&r);
+        store_free(s);
+        return DLS_EXIT_FAIL;
+    }
+    print_sync_report(&r, !quiet);
+    int total = r.added + r.changed + r.moved + r.unchanged;
+    printf("%s: %d note%s: %d added, %d changed, %d moved, %d removed, %d skipped, %d unchanged "
+           "(cards +%d -%d) in %.2f s\n",
+           ctx->paths.notes_dir, total, total == 1 ? "" : "s", r.added, r.changed, r.moved, r.removed,
+           r.skipped, r.unchanged, r.cards_added, r.cards_removed, dt);
+    sync_report_deinit(&r);
+    store_free(s);
+    return DLS_EXIT_OK;
+}
+
+/* ---- due ---- */
+
+int cmd_due(cli_ctx *ctx, int argc, char **argv) {
+    int days = 7, nosync = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: dlstudy due [--days N] [--no-sync]\n\n"
+                   "What is due today (cards and their notes, overdue ones marked) and how many\n"
+                   "cards fall due on each of the next N days (default 7). Study days start at the\n"
+                   "rollover hour (setting rollover_hour, default 4 am).\n"
+                   "Exit status: 0 ok, 1 failed, 2 usage.\n");
+            return DLS_EXIT_OK;
+        }
+        if ((v = cli_opt_value(argc, argv, &i, "--days"))) {
+            char *end;
+            long d = strtol(v, &end, 10);
+            if (*end || d < 0 || d > 365) return cli_usage_error("due", "--days wants 0-365, not '%s'", v);
+            days = (int)d;
+        } else if (!strcmp(argv[i], "--no-sync")) nosync = 1;
+        else if (strcmp(argv[i], "--plain") != 0) return cli_usage_error("due", "unknown argument '%s'", argv[i]);
+    }
+    store *s = open_store(ctx, "due");
+    if (!s) return DLS_EXIT_FAIL;
+    if (!nosync) quiet_sync(ctx, s, "due");
+    sched_params p;
+    dls_error e = {0};
+    if (store_sched_params(s, &p, &e) != DLS_OK) {
+        fprintf(stderr, "dlstudy due: %s\n", e.msg);
+        store_free(s);
+        return DLS_EXIT_FAIL;
+    }
+    int64_t now = now_s(), today = sched_day_of(&p, now);
+    int64_t t0 = sched_day_start(&p, today), t1 = sched_day_start(&p, today + 1);
+    char label[32];
+    day_label(&p, today, label, sizeof label);
+    int due = count_q(s, "SELECT count(*) FROM cards c JOIN notes n ON n.id = c.note_id WHERE c.gone = 0 AND "
+                         "n.gone = 0 AND c.due IS NOT NULL AND c.due < ?1", t1, 0);
+    int overdue = count_q(s, "SELECT count(*) FROM cards c JOIN notes n ON n.id = c.note_id WHERE c.gone = 0 "
+                             "AND n.gone = 0 AND c.due IS NOT NULL AND c.due < ?1", t0, 0);
+    int fresh = count_q(s, "SELECT count(*) FROM cards c JOIN notes n ON n.id = c.note_id WHERE c.gone = 0 AND "
+                           "n.gone = 0 AND c.due IS NULL AND c.state = 0", 0, 0);
+    printf("Due today (%s): %d card%s (%d overdue); %d new card%s not yet studied\n", label, due,
+           due == 1 ? "" : "s", overdue, fresh, fresh == 1 ? "" : "s");
+    sqlite3_stmt *st = store_prepare(
+        s, "SELECT n.path, n.title, count(*), sum(c.due < ?2) FROM cards c JOIN notes n ON n.id = c.note_id "
+           "WHERE c.gone = 0 AND n.gone = 0 AND c.due IS NOT NULL AND c.due < ?1 GROUP BY n.id "
+           "ORDER BY min(c.due), n.path", &e);
+    if (st) {
+        sqlite3_bind_int64(st, 1, t1);
+        sqlite3_bind_int64(st, 2, t0);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            int n = sqlite3_column_int(st, 2), od = sqlite3_column_int(st, 3);
+            printf("  %3d  %s  %s", n, (const char *)sqlite3_column_text(st, 0),
+                   (const char *)sqlite3_column_text(st, 1));
+            if (od) printf("  (%d overdue)", od);
+            putchar('\n');
+        }
+        sqlite3_reset(st);
+    }
+    if (days > 0) {
+        printf("Next %d day%s:\n", days, days == 1 ? "" : "s");
+        for (int k = 1; k <= days; k++) {
+            int n = count_q(s, "SELECT count(*) FROM cards c JOIN notes n ON n.id = c.note_id WHERE c.gone = 0 "
+                               "AND n.gone = 0 AND c.due >= ?1 AND c.due < ?2",
+                            sched_day_start(&p, today + k), sched_day_start(&p, today + k + 1));
+            day_label(&p, today + k, label, sizeof label);
+            printf("  %s  %d\n", label, n);
+        }
+    }
+    store_free(s);
+    return DLS_EXIT_OK;
+}
+
+/* ---- mastery ---- */
+
+typedef struct mrow {
+    char *category, *path, *title;
+    int   level, cards, reviewed, due;
+} mrow;
+
+int cmd_mastery(cli_ctx *ctx, int argc, char **argv) {
+    int nosync = 0, notes_only = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: dlstudy mastery [--categories] [--no-sync]\n\n"
+                   "Mastery 0-5 (stars) of every category and note, with its cards, how many have\n"
+                   "been reviewed, how many are due today, and the status that follows from it.\n"
+                   "Mastery comes from each card's FSRS memory state: 0 new, 1 learning or\n"
+                   "stability < 2 d, 2 < 7 d, 3 < 21 d, 4 < 90 d, 5 beyond (one less when long\n"
+                   "overdue); a note's is the rounded mean of its cards.\n"
+                   "  --categories   categories only\n"
+                   "Exit status: 0 ok, 1 failed, 2 usage.\n");
+            return DLS_EXIT_OK;
+        }
+        if (!strcmp(argv[i], "--no-sync")) nosync = 1;
+        else if (!strcmp(argv[i], "--categories")) notes_only = -1;
+        else if (strcmp(argv[i], "--plain") != 0) return cli_usage_error("mastery", "unknown argument '%s'", argv[i]);
+    }
+    store *s = open_store(ctx, "mastery");
+    if (!s) return DLS_EXIT_FAIL;
+    if (!nosync) quiet_sync(ctx, s, "mastery");
+    sched_params p;
+    dls_error e = {0};
+    if (store_sched_params(s, &p, &e) != DLS_OK) {
+        fprintf(stderr, "dlstudy mastery: %s\n", e.msg);
+        store_free(s);
+        return DLS_EXIT_FAIL;
+    }
+    int64_t now = now_s(), t1 = sched_day_start(&p, sched_day_of(&p, now) + 1);
+    sqlite3_stmt *st = store_prepare(
+        s, "SELECT n.id, n.category, n.path, n.title, c.state, c.step, coalesce(c.stability, 0), "
+           "coalesce(c.difficulty, 0), coalesce(c.due, 0), coalesce(c.last_review, 0), c.reps, c.lapses "
+           "FROM notes n LEFT JOIN cards c ON c.note_id = n.id AND c.gone = 0 WHERE n.gone = 0 "
+           "ORDER BY n.category, n.path, n.id", &e);
+    if (!st) {
+        fprintf(stderr, "dlstudy mastery: %s\n", e.msg);
+        store_free(s);
+        return DLS_EXIT_FAIL;
+    }
+    mrow *rows = NULL;
+    size_t n = 0;
+    mastery_acc acc = {0};
+    int64_t cur = -1;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        if (id != cur) {
+            if (n) rows[n - 1].level = mastery_acc_level(&acc), rows[n - 1].reviewed = acc.reviewed;
+            memset(&acc, 0, sizeof acc);
+            rows = xrealloc(rows, (n + 1) * sizeof *rows);
+            mrow *r = &rows[n++];
+            memset(r, 0, sizeof *r);
+            r->category = xstrdup((const char *)sqlite3_column_text(st, 1));
+            r->path     = xstrdup((const char *)sqlite3_column_text(st, 2));
+            r->title    = xstrdup((const char *)sqlite3_column_text(st, 3));
+            cur = id;
+        }
+        if (sqlite3_column_type(st, 4) == SQLITE_NULL) continue; /* a note without cards */
+        sched_card m = {
+            .state = sqlite3_column_int(st, 4), .step = sqlite3_column_int(st, 5),
+            .s = sqlite3_column_double(st, 6), .d = sqlite3_column_double(st, 7),
+            .due = sqlite3_column_int64(st, 8), .last_review = sqlite3_column_int64(st, 9),
+            .reps = sqlite3_column_int(st, 10), .lapses = sqlite3_column_int(st, 11),
+        };
+        mastery_acc_add(&acc, mastery_of_card(&p, &m, now), m.reps > 0);
+        rows[n - 1].cards++;
+        if (m.due && m.due < t1) rows[n - 1].due++;
+    }
+    sqlite3_reset(st);
+    if (n) rows[n - 1].level = mastery_acc_level(&acc), rows[n - 1].reviewed = acc.reviewed;
+
+    if (n == 0) {
+        printf("No notes in the database yet (notes folder: %s). Run `dlstudy sync`.\n", ctx->paths.notes_dir);
+    } else {
+        printf("%-7s %5s %9s %4s %-10s %s\n", "MASTERY", "CARDS", "REVIEWED", "DUE", "STATUS",
+               notes_only < 0 ? "CATEGORY" : "CATEGORY / NOTE");
+        mastery_acc all = {0};
+        for (size_t i = 0; i < n;) {
+            /* a category: every note's cards pooled */
+            size_t j = i;
+            mastery_acc cat = {0};
+            int cards = 0, reviewed = 0, due = 0;
+            for (; j < n && !strcmp(rows[j].category, rows[i].category); j++)
+                cards += rows[j].cards, reviewed += rows[j].reviewed, due += rows[j].due;
+            /* the category's level: rounded mean over all its cards */
+            sqlite3_stmt *cs = store_prepare(
+                s, "SELECT c.state, c.step, coalesce(c.stability, 0), coalesce(c.difficulty, 0), "
+                   "coalesce(c.due, 0), coalesce(c.last_review, 0), c.reps, c.lapses FROM cards c JOIN notes n "
+                   "ON n.id = c.note_id WHERE c.gone = 0 AND n.gone = 0 AND n.category = ?1", NULL);
+            if (cs) {
+                sqlite3_bind_text(cs, 1, rows[i].category, -1, SQLITE_STATIC);
+                while (sqlite3_step(cs) == SQLITE_ROW) {
+                    sched_card m = {
+                        .state = sqlite3_column_int(cs, 0), .step = sqlite3_column_int(cs, 1),
+                        .s = sqlite3_column_double(cs, 2), .d = sqlite3_column_double(cs, 3),
+                        .due = sqlite3_column_int64(cs, 4), .last_review = sqlite3_column_int64(cs, 5),
+                        .reps = sqlite3_column_int(cs, 6), .lapses = sqlite3_column_int(cs, 7),
+                    };
+                    int lvl = mastery_of_card(&p, &m, now);
+                    mastery_acc_add(&cat, lvl, m.reps > 0);
+                    mastery_acc_add(&all, lvl, m.reps > 0);
+                }
+                sqlite3_reset(cs);
+            }
+            int lvl = mastery_acc_level(&cat);
+            print_pad(stars(lvl), 7);
+            printf(" %5d %9d %4d %-10s %s (%zu note%s)\n", cards, reviewed, due,
+                   mastery_status(lvl, reviewed), *rows[i].category ? rows[i].category : "(no category)",
+                   j - i, j - i == 1 ? "" : "s");
+            if (notes_only >= 0)
+                for (size_t k = i; k < j; k++)
+                    print_pad(stars(rows[k].level), 7),
+                    printf(" %5d %9d %4d %-10s   %s  %s\n", rows[k].cards,
+                           rows[k].reviewed, rows[k].due, mastery_status(rows[k].level, rows[k].reviewed),
+                           rows[k].title, rows[k].path);
+            i = j;
+        }
+        int lvl = mastery_acc_level(&all);
+        print_pad(stars(lvl), 7);
+        printf(" %5d %9d %4s %-10s all notes (%zu)\n", all.n, all.reviewed, "",
+               mastery_status(lvl, all.reviewed), n);
+    }
+    for (size_t i = 0; i < n; i++) free(rows[i].category), free(rows[i].path), free(rows[i].title);
+    free(rows);
+    store_free(s);
+    return DLS_EXIT_OK;
+}
+
+/* ---- note show ---- */
+
+static void json_str(const char *s) {
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+        switch (*p) {
+        case '"': fputs("\\\"", stdout); break;
+        case '\\': fputs("\\\\", stdout); break;
+        case '\n': fputs("\\n", stdout); break;
+        case '\r': fputs("\\r", stdout); break;
+        case '\t': fputs("\\t", stdout); break;
+        default:
+            if (*p < 0x20) printf("\\u%04x", *p);
+            else putchar(*p);
+        }
+    }
+    putchar('"');
+}
+
+static void json_list(char **items, size_t n) {
+    putchar('[');
+    for (size_t i = 0; i < n; i++) {
+        if (i) fputs(", ", stdout);
+        json_str(items[i]);
+    }
+    putchar(']');
+}
+
+/* FILE as given, else relative to the notes folder. Returns a path to open (free it). */
+static char *resolve_note(cli_ctx *ctx, const char *arg) {
+    struct stat st;
+    if (stat(arg, &st) == 0) return xstrdup(arg);
+    char *p = xasprintf("%s/%s", ctx->paths.notes_dir, arg);
+    if (stat(p, &st) == 0) return p;
+    free(p);
+    return NULL;
+}
+
+/* The notes folder when file lies inside it (so paths print relative), else NULL. */
+static const char *root_for(cli_ctx *ctx, const char *file) {
+    char *rf = realpath(file, NULL), *rr = realpath(ctx->paths.notes_dir, NULL);
+    int in = rf && rr && !strncmp(rf, rr, strlen(rr)) && rf[strlen(rr)] == '/';
+    free(rf), free(rr);
+    return in ? ctx->paths.notes_dir : NULL;
+}
+
+static void show_json(const note *n) {
+    printf("{\n  \"path\": ");
+    json_str(n->path);
+    printf(",\n  \"key\": ");
+    json_str(n->key);
+    printf(",\n  \"title\": ");
+    json_str(n->title);
+    printf(",\n  \"category\": ");
+    if (n->category) json_str(n->category);
+    else fputs("null", stdout);
+    printf(",\n  \"tags\": ");
+    json_list(n->tags, n->n_tags);
+    printf(",\n  \"created\": ");
+    if (*n->created) json_str(n->created);
+    else fputs("null", stdout);
+    printf(",\n  \"updated\": ");
+    if (*n->updated) json_str(n->updated);
+    else fputs("null", stdout);
+    printf(",\n  \"mastery\": ");
+    if (n->mastery >= 0) printf("%d", n->mastery);
+    else fputs("null", stdout);
+    printf(",\n  \"difficulty\": ");
+    if (n->difficulty > 0) printf("%d", n->difficulty);
+    else fputs("null", stdout);
+    printf(",\n  \"status\": ");
+    if (n->status != NOTE_STATUS_NONE) json_str(note_status_str(n->status));
+    else fputs("null", stdout);
+    printf(",\n  \"review_dates\": [");
+    for (size_t i = 0; i < n->n_review_dates; i++) {
+        if (i) fputs(", ", stdout);
+        json_str(n->review_dates[i]);
+    }
+    printf("],\n  \"related\": ");
+    json_list(n->related, n->n_related);
+    printf(",\n  \"labs\": ");
+    json_list(n->labs, n->n_labs);
+    printf(",\n  \"keys\": [");
+    for (size_t i = 0; i < n->n_keys; i++) {
+        if (i) fputs(", ", stdout);
+        printf("{\"name\": ");
+        json_str(n->keys[i].name);
+        printf(", \"line\": %d, \"known\": %s}", n->keys[i].line, n->keys[i].known ? "true" : "false");
+    }
+    static const char *eols[] = {"none", "lf", "crlf", "mixed"};
+    printf("],\n  \"encoding\": {\"bom\": %s, \"eol\": \"%s\", \"double_encoded\": %s},\n",
+           n->has_bom ? "true" : "false", eols[n->eol], n->double_encoded ? "true" : "false");
+    printf("  \"concepts\": [");
+    for (size_t i = 0; i < n->n_concepts; i++) {
+        const note_concept *k = &n->concepts[i];
+        printf("%s\n    {\"id\": \"%s\", \"level\": %d, \"line\": %d, \"heading\": ", i ? "," : "", k->id,
+               k->level, k->line);
+        json_str(k->heading);
+        printf(", \"path\": ");
+        json_str(k->path);
+        putchar('}');
+    }
+    printf("%s],\n  \"cards\": [", n->n_concepts ? "\n  " : "");
+    for (size_t i = 0; i < n->n_cards; i++) {
+        const note_card *c = &n->cards[i];
+        printf("%s\n    {\"id\": \"%s\", \"line\": %d, \"question\": ", i ? "," : "", c->id, c->line);
+        json_str(c->question);
+        printf(", \"answer\": ");
+        json_str(c->answer);
+        putchar('}');
+    }
+    printf("%s],\n  \"warnings\": [", n->n_cards ? "\n  " : "");
+    for (size_t i = 0; i < n->n_warnings; i++) {
+        if (i) fputs(", ", stdout);
+        printf("{\"line\": %d, \"column\": %d, \"message\": ", n->warnings[i].line, n->warnings[i].column);
+        json_str(n->warnings[i].message);
+        putchar('}');
+    }
+    printf("]\n}\n");
+}
+
+static void show_text(const note *n) {
+    printf("path:         %s\n", n->path);
+    printf("key:          %s\n", n->key);
+    printf("title:        %s\n", n->title);
+    printf("category:     %s\n", n->category ? n->category : "");
+    printf("tags:         ");
+    for (size_t i = 0; i < n->n_tags; i++) printf("%s%s", i ? ", " : "", n->tags[i]);
+    printf("\ncreated:      %s\nupdated:      %s\n", n->created, n->updated);
+    if (n->mastery >= 0) printf("mastery:      %d %s\n", n->mastery, stars(n->mastery));
+    else printf("mastery:\n");
+    if (n->difficulty > 0) printf("difficulty:   %d\n", n->difficulty);
+    else printf("difficulty:\n");
+    printf("status:       %s\n", note_status_str(n->status));
+    printf("review_dates: ");
+    for (size_t i = 0; i < n->n_review_dates; i++) printf("%s%s", i ? ", " : "", n->review_dates[i]);
+    printf("\nrelated:      ");
+    for (size_t i = 0; i < n->n_related; i++) printf("%s%s", i ? ", " : "", n->related[i]);
+    printf("\nlabs:         ");
+    for (size_t i = 0; i < n->n_labs; i++) printf("%s%s", i ? ", " : "", n->labs[i]);
+    printf("\nother keys:   ");
+    int first = 1;
+    for (size_t i = 0; i < n->n_keys; i++)
+        if (!n->keys[i].known) printf("%s%s", first ? "" : ", ", n->keys[i].name), first = 0;
+    printf("\nencoding:     UTF-8%s%s%s\n", n->has_bom ? " with BOM" : "",
+           n->eol == NOTE_EOL_CRLF ? ", CRLF" : n->eol == NOTE_EOL_MIXED ? ", mixed line endings" : "",
+           n->double_encoded ? ", double-encoded (read repaired)" : "");
+    printf("concepts:     %zu\n", n->n_concepts);
+    for (size_t i = 0; i < n->n_concepts; i++)
+        printf("  %s  line %-4d %s\n", n->concepts[i].id, n->concepts[i].line, n->concepts[i].path);
+    printf("cards:        %zu\n", n->n_cards);
+    for (size_t i = 0; i < n->n_cards; i++)
+        printf("  %s  line %-4d %s :: %s\n", n->cards[i].id, n->cards[i].line, n->cards[i].question,
+               n->cards[i].answer);
+    printf("warnings:     %zu\n", n->n_warnings);
+    if (n->n_warnings) {
+        char *w = note_warnings_text(n);
+        const char *p = w;
+        while (*p) {
+            size_t k = strcspn(p, "\n");
+            printf("  %.*s\n", (int)k, p);
+            p += k + (p[k] == '\n');
+        }
+        free(w);
+    }
+}
+
+int cmd_note(cli_ctx *ctx, int argc, char **argv) {
+    if (wants_help(argc, argv) || argc < 2) {
+        FILE *f = argc < 2 && !wants_help(argc, argv) ? stderr : stdout;
+        fprintf(f, "usage: dlstudy note show FILE [--json]\n\n"
+                   "What dlstudy reads from one note: every frontmatter field (unknown keys are\n"
+                   "listed and kept), the encoding, the concepts (## and ### headings) and explicit\n"
+                   "cards (Question :: Answer) with their stable ids, the labs, and the warnings.\n"
+                   "FILE is a path, or a path inside the notes folder. Changes nothing.\n"
+                   "Exit status: 0 read, 1 the note does not parse or cannot be read, 2 usage.\n");
+        return f == stdout ? DLS_EXIT_OK : DLS_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "show") != 0) return cli_usage_error("note", "unknown subcommand '%s' (try: note show FILE)", argv[1]);
+    const char *file = NULL;
+    int json = 0;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) json = 1;
+        else if (!strcmp(argv[i], "--plain")) continue;
+        else if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error("note", "unknown option '%s'", argv[i]);
+        else if (file) return cli_usage_error("note", "one FILE only");
+        else file = argv[i];
+    }
+    if (!file) return cli_usage_error("note", "note show wants a FILE");
+    char *path = resolve_note(ctx, file);
+    if (!path) {
+        fprintf(stderr, "dlstudy note: %s: no such file (nor in %s)\n", file, ctx->paths.notes_dir);
+        return DLS_EXIT_FAIL;
+    }
+    note *n = NULL;
+    dls_error e = {0};
+    int rc = note_load(path, root_for(ctx, path), &n, &e);
+    free(path);
+    if (rc != DLS_OK) {
+        fprintf(stderr, "dlstudy note: %s\n", e.msg);
+        return DLS_EXIT_FAIL;
+    }
+    if (json) show_json(n);
+    else show_text(n);
+    note_free(n);
+    return DLS_EXIT_OK;
+}
+
+/* ---- new ---- */
+
+/* The file name for a title: ASCII letters and digits lowercased, other ASCII runs
+ * become '-', non-ASCII (CJK) kept; "note" when nothing is left. */
+static char *slug(const char *title) {
+    dls_buf b;
+    dls_buf_init(&b);
+    dls_buf_puts(&b, "");
+    int dash = 0;
+    for (const unsigned char *p = (const unsigned char *)title; *p; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p >= 0x80) {
+            if (dash && b.len) dls_buf_puts(&b, "-");
+            dash = 0;
+            char c = (char)*p;
+            dls_buf_append(&b, &c, 1);
+        } else if (*p >= 'A' && *p <= 'Z') {
+            if (dash && b.len) dls_buf_puts(&b, "-");
+            dash = 0;
+            char c = (char)(*p - 'A' + 'a');
+            dls_buf_append(&b, &c, 1);
+        } else {
+            dash = 1;
+        }
+    }
+    char *s = dls_buf_take(&b);
+    if (!*s) {
+        free(s);
+        s = xstrdup("note");
+    }
+    return s;
+}
+
+/* A YAML scalar for s: plain when safe, else double-quoted. */
+static char *yaml_scalar(const char *s) {
+    int plain = *s && !strchr("-?:,[]{}#&*!|>'\"%@` ", s[0]) && s[strlen(s) - 1] != ' ';
+    for (const char *p = s; plain && *p; p++)
+        if (strchr(":#[]{},\"'\\", *p) || (unsigned char)*p < 0x20) plain = 0;
+    if (plain) return xstrdup(s);
+    dls_buf b;
+    dls_buf_init(&b);
+    dls_buf_puts(&b, "\"");
+    for (const char *p = s; *p; p++) {
+        if (*p == '"' || *p == '\\') dls_buf_append(&b, "\\", 1);
+        if ((unsigned char)*p < 0x20) continue;
+        dls_buf_append(&b, p, 1);
+    }
+    dls_buf_puts(&b, "\"");
+    return dls_buf_take(&b);
+}
+
+/* The template with {{title}}, {{category}}, {{date}}, {{tags}} filled in: YAML-safe
+ * in the frontmatter, as written in the body. */
+static char *fill_template(const char *tpl, const char *title, const char *category, const char *date,
+                           const char *tags) {
+    const char *fm_end = NULL;
+    if (!strncmp(tpl, "---", 3)) {
+        const char *p = strstr(tpl + 3, "\n---");
+        fm_end = p ? p + 1 : NULL;
+    }
+    char *ytitle = yaml_scalar(title), *ycat = yaml_scalar(category);
+    dls_buf b;
+    dls_buf_init(&b);
+    dls_buf_puts(&b, "");
+    for (const char *p = tpl; *p;) {
+        int in_fm = fm_end && p < fm_end;
+        const char *v = NULL;
+        size_t k = 0;
+        if (!strncmp(p, "{{title}}", 9)) v = in_fm ? ytitle : title, k = 9;
+        else if (!strncmp(p, "{{category}}", 12)) v = in_fm ? (*category ? ycat : "") : category, k = 12;
+        else if (!strncmp(p, "{{date}}", 8)) v = date, k = 8;
+        else if (!strncmp(p, "{{tags}}", 8)) v = tags, k = 8;
+        if (v) {
+            dls_buf_puts(&b, v);
+            p += k;
+        } else {
+            dls_buf_append(&b, p, 1);
+            p++;
+        }
+    }
+    free(ytitle), free(ycat);
+    return dls_buf_take(&b);
+}
+
+int cmd_new(cli_ctx *ctx, int argc, char **argv) {
+    const char *title = NULL, *category = "", *tags = "";
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: dlstudy new \"Title\" [--category C] [--tags a,b]\n\n"
+                   "Creates a note from the standard template (notes/.template.md) in the notes\n"
+                   "folder, under the category's folder (C like ai-ml/basics), named after the\n"
+                   "title; never overwrites an existing file. Prints the new file's path and adds\n"
+                   "it to the database.\n"
+                   "Exit status: 0 created, 1 failed (it exists, or cannot be written), 2 usage.\n");
+            return DLS_EXIT_OK;
+        }
+        if ((v = cli_opt_value(argc, argv, &i, "--category"))) category = v;
+        else if ((v = cli_opt_value(argc, argv, &i, "--tags"))) tags = v;
+        else if (!strcmp(argv[i], "--plain")) continue;
+        else if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error("new", "unknown option '%s'", argv[i]);
+        else if (title) return cli_usage_error("new", "one title only (quote it: dlstudy new \"My title\")");
+        else title = argv[i];
+    }
+    if (!title || !*title) return cli_usage_error("new", "a title is needed: dlstudy new \"Title\"");
+    for (const char *p = title; *p; p++)
+        if ((unsigned char)*p < 0x20) return cli_usage_error("new", "the title has a control character");
+    if (category[0] == '/' || strstr(category, "..") || strchr(category, '\\'))
+        return cli_usage_error("new", "category '%s' must be a relative folder like ai-ml/basics", category);
+    char *cat = xstrdup(category);
+    size_t cl = strlen(cat);
+    while (cl && cat[cl - 1] == '/') cat[--cl] = '\0';
+
+    char *dir = *cat ? xasprintf("%s/%s", ctx->paths.notes_dir, cat) : xstrdup(ctx->paths.notes_dir);
+    dls_error e = {0};
+    int rc = DLS_EXIT_FAIL;
+    char *name = slug(title), *file = xasprintf("%s/%s.md", dir, name), *text = NULL;
+    if (dls_mkdir_p(dir, &e) != DLS_OK) {
+        fprintf(stderr, "dlstudy new: %s\n", e.msg);
+        goto done;
+    }
+    int64_t now = now_s();
+    time_t tt = (time_t)now;
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    char date[16];
+    strftime(date, sizeof date, "%Y-%m-%d", &tm);
+    text = fill_template(dls_note_template, title, cat, date, tags);
+    int fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0644);
+    if (fd < 0) {
+        if (errno == EEXIST) fprintf(stderr, "dlstudy new: %s already exists; not overwritten\n", file);
+        else fprintf(stderr, "dlstudy new: %s: %s\n", file, strerror(errno));
+        goto done;
+    }
+    size_t len = strlen(text), off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, text + off, len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) break;
+        off += (size_t)w;
+    }
+    if (off < len || fsync(fd) != 0 || close(fd) != 0) {
+        fprintf(stderr, "dlstudy new: %s: cannot write: %s\n", file, strerror(errno));
+        unlink(file);
+        goto done;
+    }
+    printf("%s\n", file);
+    rc = DLS_EXIT_OK;
+    store *s = open_store(ctx, "new");
+    if (s) {
+        sync_report r;
+        if (sync_file(s, ctx->paths.notes_dir, file, now, &r, &e) != DLS_OK)
+            fprintf(stderr, "dlstudy new: sync: %s\n", e.msg);
+        else
+            print_sync_report(&r, 0);
+        sync_report_deinit(&r);
+        store_free(s);
+    }
+done:
+    free(cat), free(dir), free(name), free(file), free(text);
+    return rc;
+}
+
+/* ---- edit ---- */
+
+/* A note by path, or by title in the database (exact, else the one title containing it). */
+static char *find_note(cli_ctx *ctx, store *s, const char *arg) {
+    char *p = resolve_note(ctx, arg);
+    if (p) return p;
+    if (!s) return NULL;
+    sqlite3_stmt *st = store_prepare(s, "SELECT path FROM notes WHERE gone = 0 AND (title = ?1 OR "
+                                        "instr(lower(title), lower(?1)) > 0) ORDER BY title = ?1 DESC, path LIMIT 2", NULL);
+    if (!st) return NULL;
+    sqlite3_bind_text(st, 1, arg, -1, SQLITE_STATIC);
+    char *found = NULL;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        found = xasprintf("%s/%s", ctx->paths.notes_dir, (const char *)sqlite3_column_text(st, 0));
+        int exact = 0;
+        (void)exact;
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            /* two candidates: only an exact title match decides */
+            sqlite3_reset(st);
+            sqlite3_stmt *ex = store_prepare(s, "SELECT path FROM notes WHERE gone = 0 AND title = ?1 LIMIT 2", NULL);
+            free(found);
+            found = NULL;
+            if (ex) {
+                sqlite3_bind_text(ex, 1, arg, -1, SQLITE_STATIC);
+                if (sqlite3_step(ex) == SQLITE_ROW) {
+                    char *one = xasprintf("%s/%s", ctx->paths.notes_dir, (const char *)sqlite3_column_text(ex, 0));
+                    if (sqlite3_step(ex) != SQLITE_ROW) found = one;
+                    else free(one);
+                }
+                sqlite3_reset(ex);
+            }
+        }
+    }
+    sqlite3_reset(st);
+    return found;
+}
+
+int cmd_edit(cli_ctx *ctx, int argc, char **argv) {
+    const char *arg = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: dlstudy edit NOTE\n\n"
+                   "Opens the note in $EDITOR (or vi) and re-reads it into the database when the\n"
+                   "editor exits. NOTE is a path, a path inside the notes folder, or (part of) a\n"
+                   "note's title.\n"
+                   "Exit status: 0 edited and synced, 1 not found / editor failed / the note no\n"
+                   "longer parses (it is reported and kept as it was in the database), 2 usage.\n");
+            return DLS_EXIT_OK;
+        }
+        if (!strcmp(argv[i], "--plain")) continue;
+        if (arg) return cli_usage_error("edit", "one NOTE only");
+        arg = argv[i];
+    }
+    if (!arg) return cli_usage_error("edit", "which note? dlstudy edit NOTE");
+    store *s = open_store(ctx, "edit");
+    char *file = find_note(ctx, s, arg);
+    if (!file) {
+        fprintf(stderr, "dlstudy edit: no note '%s' (as a path, in %s, or by title)\n", arg, ctx->paths.notes_dir);
+        store_free(s);
+        return DLS_EXIT_FAIL;
+    }
+    const char *editor = getenv("VISUAL");
+    if (!editor || !*editor) editor = getenv("EDITOR");
+    if (!editor || !*editor) editor = "vi";
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* through the shell, so EDITOR may carry arguments ("code -w") */
+        char *cmd = xasprintf("%s \"$1\"", editor);
+        execl("/bin/sh", "sh", "-c", cmd, "sh", file, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0, rc = DLS_EXIT_OK;
+    if (pid < 0) {
+        fprintf(stderr, "dlstudy edit: cannot start the editor: %s\n", strerror(errno));
+        rc = DLS_EXIT_FAIL;
+    } else {
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            fprintf(stderr, "dlstudy edit: the editor exited with status %d\n",
+                    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+            rc = DLS_EXIT_FAIL;
+        }
+    }
+    if (s && notes_dir_exists(ctx)) {
+        sync_report r;
+        dls_error e = {0};
+        if (sync_file(s, ctx->paths.notes_dir, file, now_s(), &r, &e) != DLS_OK) {
+            fprintf(stderr, "dlstudy edit: %s\n", e.msg);
+            rc = DLS_EXIT_FAIL;
+        } else {
+            print_sync_report(&r, 1);
+            if (r.skipped) rc = DLS_EXIT_FAIL;
+        }
+        sync_report_deinit(&r);
+    }
+    free(file);
+    store_free(s);
+    return rc;
+}
+
+/* ---- sched simulate ---- */
+
+/* "2026-01-01T10:00:00Z", "...+01:00", "2026-01-01 10:00", "2026-01-01" (midnight UTC).
+ * Fractional seconds are ignored. 0 on success. */
+static int parse_iso(const char *s, int64_t *out, const char **end) {
+    int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
+    if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10) return -1;
+    char date[11];
+    memcpy(date, s, 10);
+    date[10] = '\0';
+    int64_t day;
+    if (sched_date_to_day(date, &day) != DLS_OK) return -1;
+    const char *p = s + 10;
+    if (*p == 'T' || (*p == ' ' && p[1] >= '0' && p[1] <= '9' && p[3] == ':')) {
+        p++;
+        int k = 0;
+        if (sscanf(p, "%2d:%2d%n", &h, &mi, &k) != 2 || k != 5) return -1;
+        p += k;
+        if (*p == ':') {
+            if (sscanf(p + 1, "%2d%n", &sec, &k) != 1 || k != 2) return -1;
+            p += 3;
+            if (*p == '.' || *p == ',')
+                for (p++; *p >= '0' && *p <= '9'; p++) {}
+        }
+        if (h > 23 || mi > 59 || sec > 60) return -1;
+    }
+    int64_t off = 0;
+    if (*p == 'Z' || *p == 'z') p++;
+    else if ((*p == '+' || *p == '-') && p[1] >= '0' && p[1] <= '9') {
+        int oh = 0, om = 0, k = 0;
+        if (sscanf(p + 1, "%2d:%2d%n", &oh, &om, &k) != 2 || k != 5) return -1;
+        off = (oh * 3600 + om * 60) * (*p == '+' ? 1 : -1);
+        p += 6;
+    }
+    *out = day * 86400 + h * 3600 + mi * 60 + sec - off;
+    *end = p;
+    return 0;
+}
+
+static void iso_utc(int64_t t, char *buf, size_t n) {
+    time_t tt = (time_t)t;
+    struct tm tm;
+    gmtime_r(&tt, &tm);
+    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int cmd_sched(cli_ctx *ctx, int argc, char **argv) {
+    (void)ctx;
+    if (wants_help(argc, argv) || argc < 2) {
+        FILE *f = argc < 2 && !wants_help(argc, argv) ? stderr : stdout;
+        fprintf(f, "usage: dlstudy sched simulate [--retention R] [--learning-steps LIST]\n"
+                   "                              [--relearning-steps LIST] [--fuzz on|off]\n"
+                   "                              [--maximum-interval DAYS]\n\n"
+                   "Replays one card's reviews through the FSRS-6 scheduler (default parameters).\n"
+                   "Reads lines `<UTC ISO-8601 time> <rating 1-4>` on stdin (blank lines and # comments\n"
+                   "are skipped) and prints one tab-separated line per review: review time, rating,\n"
+                   "stability, difficulty, retrievability (- on the first review), due time (UTC),\n"
+                   "scheduled days (0 for a learning step). Elapsed days are floor(seconds / 86400),\n"
+                   "like the reference implementations.\n"
+                   "  --retention R           desired retention, 0.70-0.97 (default 0.9)\n"
+                   "  --learning-steps LIST   e.g. 1m,10m (default); empty for none\n"
+                   "  --relearning-steps LIST e.g. 10m (default); empty for none\n"
+                   "  --fuzz on|off           interval fuzz, seeded per review (default off here)\n"
+                   "  --maximum-interval N    days (default 36500)\n"
+                   "Exit status: 0 ok, 1 bad input line, 2 usage.\n");
+        return f == stdout ? DLS_EXIT_OK : DLS_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "simulate") != 0)
+        return cli_usage_error("sched", "unknown subcommand '%s' (try: sched simulate)", argv[1]);
+    sched_params p;
+    sched_params_default(&p);
+    p.fuzz = 0;
+    dls_error e = {0};
+    for (int i = 2; i < argc; i++) {
+        const char *v;
+        if ((v = cli_opt_value(argc, argv, &i, "--retention"))) {
+            char *end;
+            p.retention = strtod(v, &end);
+            if (*end || end == v) return cli_usage_error("sched", "--retention wants a number, not '%s'", v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--learning-steps"))) {
+            if (sched_steps_parse(v, p.learn, &p.n_learn, &e) != DLS_OK)
+                return cli_usage_error("sched", "--learning-steps: %s", e.msg);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--relearning-steps"))) {
+            if (sched_steps_parse(v, p.relearn, &p.n_relearn, &e) != DLS_OK)
+                return cli_usage_error("sched", "--relearning-steps: %s", e.msg);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--fuzz"))) {
+            if (!strcmp(v, "on")) p.fuzz = 1;
+            else if (!strcmp(v, "off")) p.fuzz = 0;
+            else return cli_usage_error("sched", "--fuzz wants on or off, not '%s'", v);
+        } else if ((v = cli_opt_value(argc, argv, &i, "--maximum-interval"))) {
+            char *end;
+            long m = strtol(v, &end, 10);
+            if (*end || m < 1 || m > 36500) return cli_usage_error("sched", "--maximum-interval wants 1-36500");
+            p.max_interval = (int)m;
+        } else if (!strcmp(argv[i], "--plain")) {
+            continue;
+        } else {
+            return cli_usage_error("sched", "unknown argument '%s'", argv[i]);
+        }
+    }
+    if (sched_params_check(&p, &e) != DLS_OK) return cli_usage_error("sched", "%s", e.msg);
+
+    sched_card c = {0};
+    char *line = NULL;
+    size_t cap = 0;
+    int lineno = 0, rc = DLS_EXIT_OK;
+    int64_t prev = INT64_MIN;
+    while (getline(&line, &cap, stdin) > 0) {
+        lineno++;
+        const char *s = line;
+        while (*s == ' ' || *s == '\t') s++;
+        if (*s == '\0' || *s == '\n' || *s == '\r' || *s == '#') continue;
+        int64_t t;
+        const char *end;
+        if (parse_iso(s, &t, &end) != 0) {
+            fprintf(stderr, "dlstudy sched: stdin:%d:1: not a UTC ISO-8601 time: %.*s\n", lineno,
+                    (int)strcspn(s, " \t\r\n"), s);
+            rc = DLS_EXIT_FAIL;
+            break;
+        }
+        while (*end == ' ' || *end == '\t') end++;
+        int g = (end[0] >= '1' && end[0] <= '4' && (end[1] == '\0' || strchr(" \t\r\n", end[1])))
+                    ? end[0] - '0' : sched_rating_parse(end);
+        if (g == 0) {
+            fprintf(stderr, "dlstudy sched: stdin:%d:%d: rating must be 1-4 (again, hard, good, easy)\n", lineno,
+                    (int)(end - line) + 1);
+            rc = DLS_EXIT_FAIL;
+            break;
+        }
+        if (t < prev) {
+            fprintf(stderr, "dlstudy sched: stdin:%d:1: reviews must be in time order\n", lineno);
+            rc = DLS_EXIT_FAIL;
+            break;
+        }
+        prev = t;
+        sched_result res;
+        sched_review(&p, &c, 0, g, t, &c, &res, NULL);
+        char ts[32], due[32], r[16];
+        iso_utc(t, ts, sizeof ts);
+        iso_utc(c.due, due, sizeof due);
+        if (res.r < 0) strcpy(r, "-");
+        else snprintf(r, sizeof r, "%.4f", res.r);
+        printf("%s\t%d\t%.4f\t%.4f\t%s\t%s\t%d\n", ts, g, c.s, c.d, r, due, res.scheduled_days);
+    }
+    free(line);
+    return rc;
+}
+
+/* ---- review --plain ---- */
+
+/* Reads one line from stdin without its line break; NULL at end of input. */
+static char *read_line(char **buf, size_t *cap) {
+    fflush(stdout);
+    ssize_t n = getline(buf, cap, stdin);
+    if (n < 0) return NULL;
+    while (n > 0 && ((*buf)[n - 1] == '\n' || (*buf)[n - 1] == '\r')) (*buf)[--n] = '\0';
+    return *buf;
+}
+
+static const char *trim(char *s) {
+    while (*s == ' ' || *s == '\t') s++;
+    size_t n = strlen(s);
+    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) s[--n] = '\0';
+    return s;
+}
+
+static void print_indented(const char *text) {
+    const char *p = text;
+    while (*p) {
+        size_t k = strcspn(p, "\n");
+        printf("  %.*s\n", (int)k, p);
+        p += k + (p[k] == '\n');
+    }
+}
+
+int cmd_review_plain(cli_ctx *ctx, int argc, char **argv) {
+    int limit = -1, nosync = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *v;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: dlstudy review --plain [--new N] [--no-sync]\n\n"
+                   "The daily review in line mode (stdin/stdout; works with piped input):\n"
+                   "each card's front is shown; Enter shows the back; then answer\n"
+                   "  1 again   2 hard   3 good   4 easy   (or the words, or their first letter)\n"
+                   "  u undo the last answer   s skip this card   q quit\n"
+                   "Every answer is saved at once (and mirrored into the note's mastery, status,\n"
+                   "updated and review_dates). End of input quits.\n"
+                   "  --new N   new cards today (default: setting new_per_day, 20)\n"
+                   "Exit status: 0 ok, 1 failed, 2 usage.\n");
+            return DLS_EXIT_OK;
+        }
+        if ((v = cli_opt_value(argc, argv, &i, "--new"))) {
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (*end || n < 0 || n > 10000) return cli_usage_error("review", "--new wants 0-10000, not '%s'", v);
+            limit = (int)n;
+        } else if (!strcmp(argv[i], "--no-sync")) nosync = 1;
+        else if (strcmp(argv[i], "--plain") != 0) return cli_usage_error("review", "unknown argument '%s'", argv[i]);
+    }
+    store *s = open_store(ctx, "review");
+    if (!s) return DLS_EXIT_FAIL;
+    if (!nosync) quiet_sync(ctx, s, "review");
+    review_opts o = REVIEW_OPTS_DEFAULT;
+    o.new_limit = limit;
+    review_session *rs = NULL;
+    dls_error e = {0};
+    if (review_session_new(s, ctx->paths.notes_dir, now_s(), &o, &rs, &e) != DLS_OK) {
+        fprintf(stderr, "dlstudy review: %s\n", e.msg);
+        store_free(s);
+        return DLS_EXIT_FAIL;
+    }
+    int nn, nl, nr;
+    review_counts(rs, &nn, &nl, &nr);
+    size_t total = review_remaining(rs);
+    if (total == 0) {
+        printf("Nothing to review now.\n");
+        review_session_free(rs);
+        store_free(s);
+        return DLS_EXIT_OK;
+    }
+    printf("%zu card%s to review (%d new, %d learning, %d review). Keys: Enter shows the answer; "
+           "1-4 rate; u undo; s skip; q quit.\n", total, total == 1 ? "" : "s", nn, nl, nr);
+    char *buf = NULL;
+    size_t cap = 0;
+    int quit = 0, rc = DLS_EXIT_OK;
+    while (!quit) {
+        const store_card *c = review_current(rs);
+        if (!c) break;
+        int64_t card_id = c->id;
+        printf("\n[%d done, %zu left] %s  (%s)\n", review_reviewed(rs), review_remaining(rs),
+               review_current_title(rs), review_current_path(rs));
+        if (*c->heading_path && strcmp(c->heading_path, c->front) != 0) printf("%s\n", c->heading_path);
+        printf("Q: %s\n", c->front);
+        double shown = mono_s();
+        printf("[Enter: answer, u: undo, s: skip, q: quit] ");
+        char *in = read_line(&buf, &cap);
+        if (!in) break;
+        const char *a = trim(in);
+        if (!strcmp(a, "q")) break;
+        if (!strcmp(a, "s")) {
+            review_skip(rs);
+            printf("skipped\n");
+            continue;
+        }
+        if (!strcmp(a, "u")) {
+            review_outcome out;
+            if (review_undo(rs, now_s(), &out, &e) != DLS_OK) printf("%s\n", e.msg);
+            else {
+                printf("undone\n");
+                if (!out.wrote_note && out.note_msg[0]) printf("note not updated: %s\n", out.note_msg);
+            }
+            continue;
+        }
+        /* the answer */
+        printf("A:\n");
+        print_indented(*c->back ? c->back : "(empty)");
+        review_choice ch[4];
+        if (review_preview(rs, now_s(), ch, &e) != DLS_OK) {
+            fprintf(stderr, "dlstudy review: %s\n", e.msg);
+            rc = DLS_EXIT_FAIL;
+            break;
+        }
+        const char *labs = review_current_labs(rs);
+        if (*labs) printf("lab: dlstudy lab %.*s\n", (int)strcspn(labs, ","), labs);
+        for (;;) {
+            printf("1 again %s | 2 hard %s | 3 good %s | 4 easy %s  (u undo, s skip, q quit) ", ch[0].label,
+                   ch[1].label, ch[2].label, ch[3].label);
+            in = read_line(&buf, &cap);
+            if (!in) {
+                quit = 1;
+                break;
+            }
+            a = trim(in);
+            if (!*a) continue;
+            if (!strcmp(a, "q")) {
+                quit = 1;
+                break;
+            }
+            if (!strcmp(a, "s")) {
+                review_skip(rs);
+                printf("skipped\n");
+                break;
+            }
+            if (!strcmp(a, "u")) {
+                review_outcome out;
+                if (review_undo(rs, now_s(), &out, &e) != DLS_OK) {
+                    printf("%s\n", e.msg);
+                    continue;
+                }
+                printf("undone\n");
+                if (!out.wrote_note && out.note_msg[0]) printf("note not updated: %s\n", out.note_msg);
+                break;
+            }
+            int g = sched_rating_parse(a);
+            if (!g) {
+                printf("? answer 1-4 (again, hard, good, easy), u, s or q\n");
+                continue;
+            }
+            review_outcome out;
+            int64_t ms = (int64_t)((mono_s() - shown) * 1000);
+            if (review_grade(rs, g, now_s(), ms, &out, &e) != DLS_OK) {
+                fprintf(stderr, "dlstudy review: %s\n", e.msg);
+                rc = DLS_EXIT_FAIL;
+                quit = 1;
+                break;
+            }
+            printf("saved: %s, next in %s\n", sched_rating_name(g), ch[g - 1].label);
+            if (!out.wrote_note && out.note_msg[0]) printf("note not updated: %s\n", out.note_msg);
+            (void)card_id;
+            break;
+        }
+    }
+    printf("\nReviewed %d card%s; %zu left in this session.\n", review_reviewed(rs),
+           review_reviewed(rs) == 1 ? "" : "s", review_remaining(rs));
+    free(buf);
+    review_session_free(rs);
+    store_free(s);
+    return rc;
+}
+
+/* ---- the dashboard as text ---- */
+
+int cmd_home_plain(cli_ctx *ctx, int argc, char **argv) {
+    if (wants_help(argc, argv)) {
+        printf("usage: dlstudy [--notes DIR] [--db FILE]\n\n"
+               "The dashboard: due today, new, overdue, streak, mastery by category and the\n"
+               "next days' forecast. In a terminal it opens full screen; otherwise (or with\n"
+               "--plain) it prints this text.\n");
+        return DLS_EXIT_OK;
+    }
+    if (!notes_dir_exists(ctx)) {
+        printf("dlstudy: no notes folder yet. dlstudy looks for notes in\n  %s\n"
+               "Create it (or `dlstudy new \"Title\"` starts one there), or point elsewhere with\n"
+               "--notes DIR, DLSTUDY_NOTES, or `notes = DIR` in %s.\n",
+               ctx->paths.notes_dir, ctx->paths.config_path);
+        return DLS_EXIT_OK;
+    }
+    store *s = open_store(ctx, "home");
+    if (!s) return DLS_EXIT_FAIL;
+    quiet_sync(ctx, s, "home");
+    sched_params p;
+    dls_error e = {0};
+    if (store_sched_params(s, &p, &e) != DLS_OK) {
+        fprintf(stderr, "dlstudy: %s\n", e.msg);
+        store_free(s);
+        return DLS_EXIT_FAIL;
+    }
+    int64_t now = now_s(), today = sched_day_of(&p, now);
+    int64_t t0 = sched_day_start(&p, today), t1 = sched_day_start(&p, today + 1);
+    const char *live = " FROM cards c JOIN notes n ON n.id = c.note_id WHERE c.gone = 0 AND n.gone = 0 ";
+    char *q_notes = xasprintf("SELECT count(*) FROM notes WHERE gone = 0 AND ?1 = ?1 AND ?2 = ?2");
+    char *q_cards = xasprintf("SELECT count(*)%s AND ?1 = ?1 AND ?2 = ?2", live);
+    char *q_due   = xasprintf("SELECT count(*)%s AND c.due IS NOT NULL AND c.due < ?1 AND ?2 = ?2", live);
+    char *q_new   = xasprintf("SELECT count(*)%s AND c.due IS NULL AND c.state = 0 AND ?1 = ?1 AND ?2 = ?2", live);
+    int notes = count_q(s, q_notes, 0, 0), cards = count_q(s, q_cards, 0, 0);
+    int due = count_q(s, q_due, t1, 0), overdue = count_q(s, q_due, t0, 0), fresh = count_q(s, q_new, 0, 0);
+    int broken = count_q(s, "SELECT count(*) FROM notes WHERE gone = 0 AND parse_ok = 0 AND ?1 = ?1 AND ?2 = ?2", 0, 0);
+    int reviewed = count_q(s, "SELECT count(*) FROM review_history WHERE kind = 'review' AND reviewed_at >= ?1 "
+                              "AND reviewed_at < ?2", t0, t1);
+    int introduced = count_q(s, "SELECT count(*) FROM review_history WHERE kind = 'review' AND state_before = 0 "
+                                "AND reviewed_at >= ?1 AND reviewed_at < ?2", t0, t1);
+    free(q_notes), free(q_cards), free(q_due), free(q_new);
+    char *npd = store_setting_get(s, "new_per_day");
+    int limit = npd ? atoi(npd) : 20;
+    free(npd);
+    int new_today = limit - introduced;
+    if (new_today < 0) new_today = 0;
+    if (new_today > fresh) new_today = fresh;
+
+    /* streak: consecutive study days with a review, ending today (or yesterday) */
+    int streak = 0;
+    sqlite3_stmt *st = store_prepare(s, "SELECT reviewed_at FROM review_history WHERE kind IN ('review', 'import') "
+                                        "ORDER BY reviewed_at DESC", &e);
+    if (st) {
+        int64_t expect = today, last = INT64_MIN;
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            int64_t d = sched_day_of(&p, sqlite3_column_int64(st, 0));
+            if (d == last) continue;
+            last = d;
+            if (d == expect || (streak == 0 && d == today - 1)) {
+                streak++;
+                expect = d - 1;
+            } else {
+                break;
+            }
+        }
+        sqlite3_reset(st);
+    }
+
+    char label[32];
+    day_label(&p, today, label, sizeof label);
+    printf("dlstudy  %s  (%d notes, %d cards; notes in %s)\n", label, notes, cards, ctx->paths.notes_dir);
+    printf("Today:    %d due (%d overdue), %d new (of %d not yet studied), %d reviewed\n", due, overdue,
+           new_today, fresh, reviewed);
+    printf("Streak:   %d day%s\n", streak, streak == 1 ? "" : "s");
+    if (broken) printf("Problems: %d note%s could not be read (see `dlstudy sync`)\n", broken, broken == 1 ? "" : "s");
+
+    printf("Mastery by category:\n");
+    st = store_prepare(s, "SELECT n.category, c.state, c.step, coalesce(c.stability, 0), coalesce(c.difficulty, 0), "
+                          "coalesce(c.due, 0), coalesce(c.last_review, 0), c.reps, c.lapses FROM cards c JOIN notes n "
+                          "ON n.id = c.note_id WHERE c.gone = 0 AND n.gone = 0 ORDER BY n.category", &e);
+    if (st) {
+        char *cur = NULL;
+        mastery_acc acc = {0};
+        int more = 1;
+        while (more) {
+            more = sqlite3_step(st) == SQLITE_ROW;
+            const char *cat = more ? (const char *)sqlite3_column_text(st, 0) : NULL;
+            if (cur && (!more || strcmp(cat, cur) != 0)) {
+                int lvl = mastery_acc_level(&acc);
+                printf("  %s  ", stars(lvl));
+                print_pad(*cur ? cur : "(no category)", 28);
+                printf(" %4d cards, %d reviewed\n", acc.n, acc.reviewed);
+                free(cur);
+                cur = NULL;
+            }
+            if (!more) break;
+            if (!cur) {
+                cur = xstrdup(cat);
+                memset(&acc, 0, sizeof acc);
+            }
+            sched_card m = {
+                .state = sqlite3_column_int(st, 1), .step = sqlite3_column_int(st, 2),
+                .s = sqlite3_column_double(st, 3), .d = sqlite3_column_double(st, 4),
+                .due = sqlite3_column_int64(st, 5), .last_review = sqlite3_column_int64(st, 6),
+                .reps = sqlite3_column_int(st, 7), .lapses = sqlite3_column_int(st, 8),
+            };
+            mastery_acc_add(&acc, mastery_of_card(&p, &m, now), m.reps > 0);
+        }
+        free(cur);
+        sqlite3_reset(st);
+    }
+    printf("Next 7 days:");
+    for (int k = 1; k <= 7; k++) {
+        char *q = xasprintf("SELECT count(*)%s AND c.due >= ?1 AND c.due < ?2", live);
+        int n = count_q(s, q, sched_day_start(&p, today + k), sched_day_start(&p, today + k + 1));
+        free(q);
+        day_label(&p, today + k, label, sizeof label);
+        printf("  %s %d", label + 11, n);
+    }
+    printf("\n");
+    if (due || new_today) printf("Start with `dlstudy review`.\n");
+    store_free(s);
+    return DLS_EXIT_OK;
+}
