@@ -590,7 +590,11 @@ static int tape_init(dls_error *e) {
     memset(T->h_res, 0, 16);
     return DLS_OK;
 fail:
-    if (e) *e = cu_g.err;
+    if (cu_g.err.code) {
+        if (e) *e = cu_g.err;
+    } else {
+        dls_fail(e, rc, "CUDA: cannot allocate the backend's buffers: %s", dls_code_str(rc));
+    }
     if (T->stage) cudaFreeHost(T->stage);
     if (T->h_dyn) cudaFreeHost(T->h_dyn);
     if (T->h_res) cudaFreeHost(T->h_res);
@@ -646,6 +650,14 @@ const struct nn_backend_ops *nn_backend_cuda_get(dls_error *e) {
 int nn_backend_cuda_error(dls_error *e) {
     if (T) flush();
     return nn_cuda_sync(e);
+}
+
+void nn_backend_cuda_set_graphs(int on) {
+    if (!T) return;
+    flush();
+    CU_CHECK(cudaStreamSynchronize(cu_g.stream));
+    T->on = on != 0;
+    T->imm_dyn = 0;
 }
 
 void nn_backend_cuda_stats(long *graph_launches, long *captures, long *eager_runs) {

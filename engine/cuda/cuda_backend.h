@@ -130,6 +130,9 @@ void nn_cuda_optim_update(const nn_optim_config *c, size_t n, float *w, const fl
  * (DLS_OK when none), filling e. The table's functions return no status, so a caller
  * that wants to tell a device fault from a diverged loss asks here. */
 int  nn_backend_cuda_error(dls_error *e);
+/* Turns the tape-and-graph replay on or off (the initial state comes from
+ * DLS_CUDA_GRAPHS, default on); what was recorded runs first. For tests and benchmarks. */
+void nn_backend_cuda_set_graphs(int on);
 /* Counters since start: graph replays, graph captures, tapes run eagerly. */
 void nn_backend_cuda_stats(long *graph_launches, long *captures, long *eager_runs);
 

@@ -109,17 +109,13 @@ void nn_cuda_shutdown(void) {
     memset(&cu_g, 0, sizeof cu_g);
 }
 
+/* An allocation failure is returned, not recorded as the sticky error: the caller
+ * reports it ("cannot allocate N MiB on cuda") and may go on with a smaller batch. */
 int nn_cuda_alloc(void **p, size_t bytes) {
     *p = NULL;
     cudaError_t st = cudaMalloc(p, bytes ? bytes : 1);
     if (st == cudaSuccess) return DLS_OK;
     cudaGetLastError(); /* an OOM is not sticky: clear it */
-    size_t free_b = 0, total_b = 0;
-    cudaMemGetInfo(&free_b, &total_b);
-    if (!cu_g.err.code)
-        dls_fail(&cu_g.err, st == cudaErrorMemoryAllocation ? DLS_ERR_NOMEM : DLS_ERR_IO,
-                 "CUDA: cudaMalloc(%zu bytes) failed: %s (%zu MiB free of %zu MiB)", bytes,
-                 cudaGetErrorString(st), free_b >> 20, total_b >> 20);
     *p = NULL;
     return st == cudaErrorMemoryAllocation ? DLS_ERR_NOMEM : DLS_ERR_IO;
 }
