@@ -16,9 +16,10 @@
  *                      Normalised: whitespace collapsed, ASCII lowercased, emoji and
  *                      variation selectors dropped ("📋 基本信息" == "基本信息").
  *   card id          = H(note->key, normalised question): editing the answer keeps it.
- *   note->body_sha   = SHA-256 of the body with LF line endings, BOM and trailing blank
- *                      space removed: the write-back never changes it, so it identifies
- *                      a moved or renamed note whose frontmatter also changed.
+ *   note->body_sha   = a 256-bit fingerprint (64 hex digits; fast, not cryptographic) of
+ *                      the body with LF line endings, without BOM, leading blank lines
+ *                      and trailing blank space: the write-back never changes it, so it
+ *                      identifies a moved or renamed note whose frontmatter also changed.
  *   H = FNV-1a 64 over the parts joined by NUL bytes.
  *
  * Explicit cards, the one rule: a line `Question :: Answer` (in a paragraph or list
@@ -154,7 +155,7 @@ typedef struct note {
     note_card    *cards;     size_t n_cards;
 
     char         key[17];      /* stable note key (see top) */
-    char         body_sha[65]; /* content fingerprint for matching moved notes */
+    char         body_sha[65]; /* content fingerprint for matching moved notes (see top) */
 } note;
 
 /* Reads and parses one note. file is opened as given; root_dir is the notes folder

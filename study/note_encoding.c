@@ -34,7 +34,12 @@ size_t note_utf8_invalid_at(const char *s, size_t len) {
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     while (i < len) {
-        if (u[i] < 0x80) { i++; continue; }
+        if (u[i] < 0x80) { /* ASCII runs a word at a time */
+            uint64_t w;
+            while (i + 8 <= len && (memcpy(&w, u + i, 8), !(w & 0x8080808080808080ULL))) i += 8;
+            while (i < len && u[i] < 0x80) i++;
+            continue;
+        }
         size_t at = i;
         if (utf8_next(u, len, &i) < 0) return at;
     }
@@ -48,6 +53,7 @@ static int cp1252_byte(int32_t cp) {
         0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
         0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178};
     if (cp < 0x100) return cp;
+    if (cp > 0x2122) return -1; /* above the table's largest (™): CJK and most text */
     for (int k = 0; k < 32; k++)
         if (hi[k] == cp) return 0x80 + k;
     switch (cp) { /* Windows-1254 letters */
@@ -95,11 +101,21 @@ static int seq_at(const unsigned char *u, size_t len, ch c, int need, size_t *en
 }
 
 int note_looks_double_encoded(const char *s, size_t len) {
+    /* Every mojibake lead byte (0xC2-0xF4 read as a Latin letter) is written as C3 xx,
+     * or C4/C5 xx for the Windows-1254 letters, so only sequences starting at those
+     * bytes are examined; the other non-ASCII characters are just counted. */
     const unsigned char *u = (const unsigned char *)s;
-    size_t good = 0, in_seq = 0, other = 0, i = 0;
+    size_t good = 0, in_seq = 0, chars = 0, i = 0;
+    for (size_t k = 0; k < len; k++) chars += u[k] >= 0xC0; /* lead bytes = non-ASCII chars */
+    if (!chars) return 0;
     while (i < len) {
-        if (u[i] < 0x80) { i++; continue; }
-        ch c = ch_at(u, len, i);
+        const unsigned char *q = memchr(u + i, 0xC3, len - i), *q4 = memchr(u + i, 0xC4, len - i),
+                            *q5 = memchr(u + i, 0xC5, len - i);
+        if (q4 && (!q || q4 < q)) q = q4;
+        if (q5 && (!q || q5 < q)) q = q5;
+        if (!q) break;
+        i = (size_t)(q - u);
+        ch  c    = ch_at(u, len, i);
         int need = c.b >= 0 ? lead_conts(c.b) : 0;
         if (need) {
             unsigned char orig[4];
@@ -117,11 +133,11 @@ int note_looks_double_encoded(const char *s, size_t len) {
                 continue;
             }
         }
-        other++;
         i = c.end;
     }
     /* Real text almost never has a Latin-1 letter followed by the right number of
      * 0x80-0xBF symbols; mojibake has little else. */
+    size_t other = chars > in_seq ? chars - in_seq : 0;
     return good >= 3 && in_seq >= 2 * other;
 }
 

@@ -23,7 +23,7 @@ int note_line_of(const note *n, size_t off);
 char *note_body_parse(note *n);
 /* Gives ids to concepts and cards once n->key is known. */
 void note_body_ids(note *n);
-/* SHA-256 hex of the body normalised for matching (LF endings, trailing blanks gone). */
+/* The body's fingerprint (see note.h) into n->body_sha. */
 void note_body_fingerprint(note *n);
 
 #endif

@@ -517,7 +517,12 @@ static int parse_yaml(note *n, dls_error *e) {
                     goto done;
                 }
             yval v;
-            if ((rc = ynext(&c, &ev)) || (rc = read_value(&c, &ev, &v))) {
+            if ((rc = ynext(&c, &ev))) {
+                free(k.name);
+                goto done;
+            }
+            if ((rc = read_value(&c, &ev, &v))) {
+                yval_free(&v);
                 free(k.name);
                 goto done;
             }

@@ -279,7 +279,7 @@ int note_render_owned(const note *n, const note_owned *o, char **out, size_t *ou
             add_edit(&E, n->has_bom ? 3 : 0, 0, fm);
         }
     }
-    qsort(E.v, E.n, sizeof *E.v, cmp_edit);
+    if (E.n) qsort(E.v, E.n, sizeof *E.v, cmp_edit);
     dls_buf b;
     dls_buf_init(&b);
     size_t at = 0;
