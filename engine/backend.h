@@ -61,7 +61,8 @@ typedef struct nn_bn_desc {
 } nn_bn_desc;
 
 /* The kernel table. A backend fills every member (labelled initializers), so the model
- * code calls them without NULL checks. Defined once per backend as a static const. */
+ * code calls them without NULL checks, except the fusions marked optional. Defined once
+ * per backend as a const object. */
 struct nn_backend_ops {
     const char *name;                        /* "cpu", "cuda" */
     nn_device   device;
@@ -100,6 +101,20 @@ struct nn_backend_ops {
                          const float *b, float *y, void *ws);
     void   (*conv2d_bwd)(const nn_conv_desc *d, const float *x, const float *w,
                          const float *dy, float *dx, float *dw, float *db, void *ws);
+
+    /* ---- optional fusion of conv2d + ReLU + max pool, the CNN's hot path; NULL when a
+     * backend does not provide it (the model then runs the three ops). y is the pooled
+     * output (N, OC, p->OH, p->OW) and idx its argmax within each conv output plane (as
+     * maxpool_fwd); the conv output itself is never stored. p describes the pool over
+     * the conv output (p->N = c->N, p->C = c->OC, p->H = c->OH, p->W = c->OW); c->act is
+     * ignored (ReLU is implied). bwd: dy is the gradient w.r.t. y; the ReLU mask is
+     * y > 0; dx may be NULL. ws has conv_pool_ws_bytes(c, p, threads) bytes. */
+    size_t (*conv_pool_ws_bytes)(const nn_conv_desc *c, const nn_pool_desc *p, int threads);
+    void   (*conv_pool_fwd)(const nn_conv_desc *c, const nn_pool_desc *p, const float *x,
+                            const float *w, const float *b, float *y, int32_t *idx, void *ws);
+    void   (*conv_pool_bwd)(const nn_conv_desc *c, const nn_pool_desc *p, const float *x,
+                            const float *w, const float *y, const int32_t *idx,
+                            const float *dy, float *dx, float *dw, float *db, void *ws);
 
     /* ---- pooling. idx (N, C, OH, OW) holds the flat h*W+w of each max within its
      * (n, c) plane; the backward scatters dy through it (dx is zeroed first). */

@@ -277,22 +277,38 @@ static nn_pool_desc pool_desc(const layer *l, int N) {
 }
 
 static int needs_ybuf(const layer *l) {
-    return l->spec.kind != NN_LAYER_FLATTEN && !l->fused;
+    return l->spec.kind != NN_LAYER_FLATTEN && !l->fused && !l->absorbed;
+}
+
+/* conv2d + relu + maxpool2d run as one backend op when the backend has it: the conv
+ * output is never stored (see conv_pool_fwd in backend.h). */
+static void fuse_conv_pool(const nn_backend *be, layer *L, int n) {
+    if (!be->conv_pool_fwd || !be->conv_pool_bwd || !be->conv_pool_ws_bytes) return;
+    for (int i = 0; i + 2 < n; i++)
+        if (L[i].spec.kind == NN_LAYER_CONV2D && L[i + 1].spec.kind == NN_LAYER_RELU &&
+            L[i + 2].spec.kind == NN_LAYER_MAXPOOL2D) {
+            L[i].pool = &L[i + 2];
+            L[i + 1].absorbed = L[i + 2].absorbed = 1;
+        }
 }
 
 static void plan_layers(nn_model *m, plan *p, layer *L, int n, int N, int threads) {
     for (int i = 0; i < n; i++) {
         layer *l = &L[i];
-        l->ybuf = needs_ybuf(l) ? take(p, (size_t)N * l->out_sz) : NULL;
-        if (l->spec.kind == NN_LAYER_MAXPOOL2D)
-            l->idx = (int32_t *)take(p, (size_t)N * l->out_sz);
+        size_t out_sz = l->pool ? l->pool->out_sz : l->out_sz;   /* what ybuf holds */
+        l->ybuf = needs_ybuf(l) ? take(p, (size_t)N * out_sz) : NULL;
+        if ((l->spec.kind == NN_LAYER_MAXPOOL2D && !l->absorbed) || l->pool)
+            l->idx = (int32_t *)take(p, (size_t)N * out_sz);
         if (l->spec.kind == NN_LAYER_BATCHNORM) {
             l->save_mean = take(p, (size_t)l->in_c);
             l->save_invstd = take(p, (size_t)l->in_c);
         }
         if (l->spec.kind == NN_LAYER_CONV2D) {
             nn_conv_desc d = conv_desc(l, N);
-            m->conv_ws_bytes = max_sz(m->conv_ws_bytes, m->be->conv2d_ws_bytes(&d, threads));
+            nn_pool_desc pd = l->pool ? pool_desc(l->pool, N) : (nn_pool_desc){ 0 };
+            size_t need = l->pool ? m->be->conv_pool_ws_bytes(&d, &pd, threads)
+                                  : m->be->conv2d_ws_bytes(&d, threads);
+            m->conv_ws_bytes = max_sz(m->conv_ws_bytes, need);
         }
         if (l->spec.kind == NN_LAYER_RESIDUAL) {
             plan_layers(m, p, l->sub, l->n_sub, N, threads);
@@ -361,6 +377,7 @@ nn_model *nn_model_new(const nn_layer_spec *specs, int n_specs, int in_c, int in
     m->layers = xcalloc((size_t)n_specs, sizeof *m->layers);
     m->training = 1;
     if (setup_layers(m->layers, specs, n_specs, in_c, in_h, in_w, -1, e)) goto fail;
+    fuse_conv_pool(m->be, m->layers, m->n_layers);
     size_t p_off = 0, s_off = 0;
     assign_offsets(m->layers, m->n_layers, &p_off, &s_off);
     m->n_params = p_off;
@@ -469,6 +486,7 @@ static void layer_forward(nn_model *m, layer *l, const float *x) {
     int    N = m->n;
     size_t n_out = (size_t)N * l->out_sz;
     l->out = l->ybuf;
+    if (l->absorbed) { l->out = x; return; }   /* done by the conv before it */
     switch (l->spec.kind) {
     case NN_LAYER_LINEAR: {
         nn_linear_desc d = { .N = N, .IN = (int)l->in_sz, .OUT = l->out_c, .act = l->fuse };
@@ -477,7 +495,12 @@ static void layer_forward(nn_model *m, layer *l, const float *x) {
     }
     case NN_LAYER_CONV2D: {
         nn_conv_desc d = conv_desc(l, N);
-        be->conv2d_fwd(&d, x, l->w, l->b, l->ybuf, m->conv_ws);
+        if (l->pool) {
+            nn_pool_desc pd = pool_desc(l->pool, N);
+            be->conv_pool_fwd(&d, &pd, x, l->w, l->b, l->ybuf, l->idx, m->conv_ws);
+        } else {
+            be->conv2d_fwd(&d, x, l->w, l->b, l->ybuf, m->conv_ws);
+        }
         break;
     }
     case NN_LAYER_MAXPOOL2D: {
@@ -620,7 +643,7 @@ int nn_model_loss(nn_model *m, const int *labels, const float *targets, nn_loss_
 /* Kinds whose backward may write dx over dy (elementwise, or no change at all). */
 static int bwd_in_place(const layer *l) {
     nn_layer_kind k = l->spec.kind;
-    return k == NN_LAYER_FLATTEN || is_act(k) || k == NN_LAYER_DROPOUT ||
+    return l->absorbed || k == NN_LAYER_FLATTEN || is_act(k) || k == NN_LAYER_DROPOUT ||
            k == NN_LAYER_SOFTMAX || k == NN_LAYER_LOG_SOFTMAX;
 }
 
@@ -656,6 +679,7 @@ static void layer_backward(nn_model *m, layer *l, const float *x, float *dy, flo
     const nn_backend *be = m->be;
     int    N = m->n;
     size_t n_out = (size_t)N * l->out_sz;
+    if (l->absorbed) return;   /* the conv before it takes the pooled gradient */
     switch (l->spec.kind) {
     case NN_LAYER_LINEAR: {
         nn_linear_desc d = { .N = N, .IN = (int)l->in_sz, .OUT = l->out_c, .act = l->fuse };
@@ -664,7 +688,13 @@ static void layer_backward(nn_model *m, layer *l, const float *x, float *dy, flo
     }
     case NN_LAYER_CONV2D: {
         nn_conv_desc d = conv_desc(l, N);
-        be->conv2d_bwd(&d, x, l->w, dy, dx, l->dw, l->db, m->conv_ws);
+        if (l->pool) {
+            nn_pool_desc pd = pool_desc(l->pool, N);
+            be->conv_pool_bwd(&d, &pd, x, l->w, l->ybuf, l->idx, dy, dx, l->dw, l->db,
+                              m->conv_ws);
+        } else {
+            be->conv2d_bwd(&d, x, l->w, dy, dx, l->dw, l->db, m->conv_ws);
+        }
         break;
     }
     case NN_LAYER_MAXPOOL2D: {

@@ -21,6 +21,8 @@ typedef struct layer {
     float        *run_mean, *run_var;     /* (C) */
     nn_act_kind   fuse;                   /* activation applied by this conv/linear's forward */
     int           fused;                  /* a relu whose forward the previous layer did */
+    int           absorbed;               /* relu/maxpool run entirely by the conv before */
+    struct layer *pool;                   /* conv: the max pool fused into it (with ReLU) */
     /* workspace views (device), valid for batches up to the model's capacity */
     float        *ybuf;                   /* (N, out_sz), NULL for layers that alias their input */
     int32_t      *idx;                    /* maxpool argmax (N, C, OH, OW) */

@@ -19,6 +19,12 @@ void   cpu_conv2d_fwd(const nn_conv_desc *d, const float *x, const float *w, con
                       float *y, void *ws);
 void   cpu_conv2d_bwd(const nn_conv_desc *d, const float *x, const float *w, const float *dy,
                       float *dx, float *dw, float *db, void *ws);
+size_t cpu_conv_pool_ws_bytes(const nn_conv_desc *c, const nn_pool_desc *p, int threads);
+void   cpu_conv_pool_fwd(const nn_conv_desc *c, const nn_pool_desc *p, const float *x,
+                         const float *w, const float *b, float *y, int32_t *idx, void *ws);
+void   cpu_conv_pool_bwd(const nn_conv_desc *c, const nn_pool_desc *p, const float *x,
+                         const float *w, const float *y, const int32_t *idx, const float *dy,
+                         float *dx, float *dw, float *db, void *ws);
 void   cpu_maxpool_fwd(const nn_pool_desc *d, const float *x, float *y, int32_t *idx);
 void   cpu_maxpool_bwd(const nn_pool_desc *d, const float *dy, const int32_t *idx, float *dx);
 void   cpu_avgpool_fwd(const nn_pool_desc *d, const float *x, float *y);

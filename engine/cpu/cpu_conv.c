@@ -1,26 +1,31 @@
-/* cpu_conv.c: CPU convolution (im2col + sgemm per image, or a direct loop when the
- * input has few channels) and pooling, forward and backward, split over the batch on
- * the engine's threads. Not linear layers or activations (cpu_ops.c).
+/* cpu_conv.c: CPU convolution (im2col + sgemm per image) and pooling, forward and
+ * backward, and the fused conv + ReLU + max pool of the CNN, split over the batch on the
+ * engine's threads. Not linear layers or activations (cpu_ops.c).
+ *
+ * Why per image: one image's im2col columns (at most a few hundred KB here) stay in L2
+ * between im2col, the GEMM and the pooling, and the per-image GEMMs (e.g. 64x196x288)
+ * run near OpenBLAS's best rate; threads take whole images, so nothing is shared.
  *
  * Letters: N batch, C input channels, H W input size, OC output channels, K kernel,
  * OH OW output size, P = OH*OW output pixels, CKK = C*K*K (one im2col column). */
-#include <float.h>
 #include <string.h>
 
 #include "engine/cpu/cpu.h"
 
-/* A first layer on 1-3 channels (C*K*K of 9 or 27) makes a GEMM with k = 9: slow in any
- * BLAS. A direct loop over (oc, c, kh, kw) with the output row as the vector is faster. */
-#define DIRECT_MAX_CKK 32
+/* Branch-free selects and vectorised fills need O3; each hot function is also compiled
+ * for AVX-512/AVX2 and chosen at load time (GCC function multi-versioning). */
+#pragma GCC optimize("O3")
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HOT __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define HOT
+#endif
 
-static int conv_direct(const nn_conv_desc *d) {
-    return d->stride == 1 && d->C * d->K * d->K <= DIRECT_MAX_CKK;
-}
-
-/* Per-task scratch: cols (CKK, P), dcols (CKK, P), dw partial (OC, CKK), db partial (OC). */
+/* Per-task scratch: cols (CKK, P), dcols (CKK, P), dw partial (OC, CKK), db partial
+ * (OC), and one conv output plane set (OC, P) for the fused pooling. */
 static size_t task_floats(const nn_conv_desc *d) {
     size_t ckk = (size_t)d->C * d->K * d->K, p = (size_t)d->OH * d->OW;
-    size_t n = 2 * ckk * p + (size_t)d->OC * ckk + d->OC;
+    size_t n = 2 * ckk * p + (size_t)d->OC * ckk + d->OC + (size_t)d->OC * p;
     return (n + 15) / 16 * 16;   /* keep every task's block 64-byte aligned */
 }
 
@@ -28,8 +33,13 @@ size_t cpu_conv2d_ws_bytes(const nn_conv_desc *d, int threads) {
     return (size_t)(threads < 1 ? 1 : threads) * task_floats(d) * sizeof(float);
 }
 
+size_t cpu_conv_pool_ws_bytes(const nn_conv_desc *c, const nn_pool_desc *p, int threads) {
+    (void)p;
+    return cpu_conv2d_ws_bytes(c, threads);
+}
+
 /* cols (CKK, P) from one image x (C, H, W). */
-static void im2col(const nn_conv_desc *d, const float *x, float *cols) {
+HOT static void im2col(const nn_conv_desc *d, const float *x, float *cols) {
     int K = d->K, S = d->stride, pad = d->pad, H = d->H, W = d->W, OH = d->OH, OW = d->OW;
     for (int c = 0; c < d->C; c++)
         for (int kh = 0; kh < K; kh++)
@@ -58,7 +68,7 @@ static void im2col(const nn_conv_desc *d, const float *x, float *cols) {
 }
 
 /* dx (C, H, W) += col2im(dcols (CKK, P)); dx must be zeroed by the caller. */
-static void col2im(const nn_conv_desc *d, const float *dcols, float *dx) {
+HOT static void col2im(const nn_conv_desc *d, const float *dcols, float *dx) {
     int K = d->K, S = d->stride, pad = d->pad, H = d->H, W = d->W, OH = d->OH, OW = d->OW;
     for (int c = 0; c < d->C; c++)
         for (int kh = 0; kh < K; kh++)
@@ -77,76 +87,72 @@ static void col2im(const nn_conv_desc *d, const float *dcols, float *dx) {
             }
 }
 
-/* ---------------------------------------------------------------- direct (stride 1) */
+/* ---------------------------------------------------------------- pooling planes */
 
-/* y (OC, OH, OW) for one image. */
-static void direct_fwd1(const nn_conv_desc *d, const float *x, const float *w,
-                        const float *b, float *y) {
-    int C = d->C, K = d->K, pad = d->pad, H = d->H, W = d->W, OH = d->OH, OW = d->OW;
-    for (int oc = 0; oc < d->OC; oc++) {
-        float *yo = y + (size_t)oc * OH * OW;
-        for (int i = 0; i < OH * OW; i++) yo[i] = b[oc];
-        for (int c = 0; c < C; c++)
-            for (int kh = 0; kh < K; kh++)
-                for (int kw = 0; kw < K; kw++) {
-                    float wv = w[((size_t)(oc * C + c) * K + kh) * K + kw];
-                    int   lo = pad - kw > 0 ? pad - kw : 0;
-                    int   hi = W + pad - kw < OW ? W + pad - kw : OW;
-                    for (int oh = 0; oh < OH; oh++) {
-                        int ih = oh - pad + kh;
-                        if (ih < 0 || ih >= H) continue;
-                        const float *xr = x + ((size_t)c * H + ih) * W - pad + kw;
-                        float       *yr = yo + oh * OW;
-                        for (int ow = lo; ow < hi; ow++) yr[ow] += wv * xr[ow];
-                    }
-                }
-        if (d->act == NN_ACT_RELU)
-            for (int i = 0; i < OH * OW; i++) yo[i] = yo[i] > 0 ? yo[i] : 0;
+/* Max pool of one plane x (H, W) into y (OH, OW) with argmax idx (may be NULL); relu
+ * nonzero clamps the result at 0 (max and ReLU commute). Selects, not branches: the
+ * comparisons are data-dependent and would mispredict half the time. */
+HOT static void maxpool_plane(const nn_pool_desc *d, const float *x, float *y, int32_t *idx,
+                              int relu) {
+    int H = d->H, W = d->W, OH = d->OH, OW = d->OW, S = d->stride, pad = d->pad;
+    if (d->kh == 2 && d->kw == 2 && S == 2 && pad == 0) {
+        for (int oh = 0; oh < OH; oh++) {
+            const float *r0 = x + 2 * oh * W, *r1 = r0 + W;
+            float       *yr = y + oh * OW;
+            int32_t     *ir = idx ? idx + oh * OW : NULL;
+            for (int ow = 0; ow < OW; ow++) {
+                int   i0 = 2 * oh * W + 2 * ow;
+                float a = r0[2 * ow], b = r0[2 * ow + 1], c = r1[2 * ow], e = r1[2 * ow + 1];
+                float m = a;
+                int   mi = i0;
+                mi = b > m ? i0 + 1 : mi;     m = b > m ? b : m;
+                mi = c > m ? i0 + W : mi;     m = c > m ? c : m;
+                mi = e > m ? i0 + W + 1 : mi; m = e > m ? e : m;
+                yr[ow] = relu && m < 0 ? 0.0f : m;
+                if (ir) ir[ow] = mi;
+            }
+        }
+        return;
     }
-}
-
-/* dw, db accumulate; dx (C, H, W) accumulates (zeroed by the caller) when not NULL. */
-static void direct_bwd1(const nn_conv_desc *d, const float *x, const float *w,
-                        const float *dy, float *dx, float *dw, float *db) {
-    int C = d->C, K = d->K, pad = d->pad, H = d->H, W = d->W, OH = d->OH, OW = d->OW;
-    for (int oc = 0; oc < d->OC; oc++) {
-        const float *dyo = dy + (size_t)oc * OH * OW;
-        float        s   = 0;
-        for (int i = 0; i < OH * OW; i++) s += dyo[i];
-        db[oc] += s;
-        for (int c = 0; c < C; c++)
-            for (int kh = 0; kh < K; kh++)
-                for (int kw = 0; kw < K; kw++) {
-                    size_t wi = ((size_t)(oc * C + c) * K + kh) * K + kw;
-                    int    lo = pad - kw > 0 ? pad - kw : 0;
-                    int    hi = W + pad - kw < OW ? W + pad - kw : OW;
-                    float  acc = 0, wv = w[wi];
-                    for (int oh = 0; oh < OH; oh++) {
-                        int ih = oh - pad + kh;
-                        if (ih < 0 || ih >= H) continue;
-                        size_t       off = ((size_t)c * H + ih) * W - pad + kw;
-                        const float *xr  = x + off;
-                        const float *dyr = dyo + oh * OW;
-                        for (int ow = lo; ow < hi; ow++) acc += dyr[ow] * xr[ow];
-                        if (dx) {
-                            float *dxr = dx + off;
-                            for (int ow = lo; ow < hi; ow++) dxr[ow] += wv * dyr[ow];
-                        }
-                    }
-                    dw[wi] += acc;
+    for (int oh = 0; oh < OH; oh++)
+        for (int ow = 0; ow < OW; ow++) {
+            float m = 0;
+            int   mi = -1;
+            for (int kh = 0; kh < d->kh; kh++) {
+                int ih = oh * S - pad + kh;
+                if (ih < 0 || ih >= H) continue;
+                for (int kw = 0; kw < d->kw; kw++) {
+                    int iw = ow * S - pad + kw;
+                    if (iw < 0 || iw >= W) continue;
+                    float v = x[ih * W + iw];
+                    if (mi < 0 || v > m) { m = v; mi = ih * W + iw; }
                 }
-    }
+            }
+            y[oh * OW + ow] = relu && m < 0 ? 0.0f : m;
+            if (idx) idx[oh * OW + ow] = mi;
+        }
 }
 
 /* ---------------------------------------------------------------- batch-parallel driver */
 
 typedef struct conv_job {
     const nn_conv_desc *d;
-    const float        *x, *w, *b, *dy;
+    const nn_pool_desc *pool;       /* fused max pool, or NULL */
+    const float        *x, *w, *b, *dy, *py;
     float              *y, *dx, *dw, *db;
+    int32_t            *idx;
+    const int32_t      *cidx;
     float              *ws;
     int                 parts;
 } conv_job;
+
+HOT static void add_bias_relu(float *y, const float *b, int OC, size_t P, int relu) {
+    for (int oc = 0; oc < OC; oc++) {
+        float *yo = y + oc * P, bv = b[oc];
+        if (relu) for (size_t i = 0; i < P; i++) { float v = yo[i] + bv; yo[i] = v > 0 ? v : 0; }
+        else      for (size_t i = 0; i < P; i++) yo[i] += bv;
+    }
+}
 
 static void fwd_task(void *ctx, int task, int thread) {
     (void)thread;
@@ -154,32 +160,71 @@ static void fwd_task(void *ctx, int task, int thread) {
     const nn_conv_desc *d = j->d;
     size_t ckk = (size_t)d->C * d->K * d->K, P = (size_t)d->OH * d->OW;
     size_t in_sz = (size_t)d->C * d->H * d->W, out_sz = (size_t)d->OC * P;
-    float *cols = j->ws + task * task_floats(d);
+    float *cols  = j->ws + task * task_floats(d);
+    float *plane = cols + 2 * ckk * P + (size_t)d->OC * ckk + d->OC;
+    int    pointwise = d->K == 1 && d->stride == 1 && d->pad == 0;
     int    lo, hi;
     cpu_split(d->N, j->parts, task, &lo, &hi);
     for (int n = lo; n < hi; n++) {
         const float *x = j->x + n * in_sz;
-        float       *y = j->y + n * out_sz;
-        if (conv_direct(d)) { direct_fwd1(d, x, j->w, j->b, y); continue; }
-        /* y (OC, P) = w (OC, CKK) . cols (CKK, P) + b */
+        float       *y = j->pool ? plane : j->y + n * out_sz;
         const float *src = x;
-        if (!(d->K == 1 && d->stride == 1 && d->pad == 0)) { im2col(d, x, cols); src = cols; }
-        for (int oc = 0; oc < d->OC; oc++) {
-            float *yo = y + oc * P;
-            for (size_t i = 0; i < P; i++) yo[i] = j->b[oc];
-        }
-        cpu_gemm1(0, 0, d->OC, (int)P, (int)ckk, 1.0f, j->w, (int)ckk, src, (int)P, 1.0f, y,
+        if (!pointwise) { im2col(d, x, cols); src = cols; }
+        /* y (OC, P) = w (OC, CKK) . cols (CKK, P); then + b, ReLU */
+        cpu_gemm1(0, 0, d->OC, (int)P, (int)ckk, 1.0f, j->w, (int)ckk, src, (int)P, 0.0f, y,
                   (int)P);
-        if (d->act == NN_ACT_RELU)
-            for (size_t i = 0; i < out_sz; i++) y[i] = y[i] > 0 ? y[i] : 0;
+        add_bias_relu(y, j->b, d->OC, P, !j->pool && d->act == NN_ACT_RELU);
+        if (j->pool) {
+            const nn_pool_desc *p = j->pool;
+            size_t po = (size_t)p->OH * p->OW;
+            for (int oc = 0; oc < d->OC; oc++) {
+                size_t k = ((size_t)n * d->OC + oc) * po;
+                maxpool_plane(p, y + oc * P, j->y + k, j->idx + k, 1);
+            }
+        }
     }
+}
+
+static void conv_forward(const conv_job *j) {
+    int threads = nn_get_threads();
+    ((conv_job *)j)->parts = threads < j->d->N ? threads : j->d->N;
+    nn_parallel_for(j->parts, fwd_task, (void *)j);
 }
 
 void cpu_conv2d_fwd(const nn_conv_desc *d, const float *x, const float *w, const float *b,
                     float *y, void *ws) {
-    int      parts = nn_get_threads() < d->N ? nn_get_threads() : d->N;
-    conv_job j = { .d = d, .x = x, .w = w, .b = b, .y = y, .ws = ws, .parts = parts };
-    nn_parallel_for(parts, fwd_task, &j);
+    conv_job j = { .d = d, .x = x, .w = w, .b = b, .y = y, .ws = ws };
+    conv_forward(&j);
+}
+
+void cpu_conv_pool_fwd(const nn_conv_desc *c, const nn_pool_desc *p, const float *x,
+                       const float *w, const float *b, float *y, int32_t *idx, void *ws) {
+    conv_job j = { .d = c, .pool = p, .x = x, .w = w, .b = b, .y = y, .idx = idx, .ws = ws };
+    conv_forward(&j);
+}
+
+/* dconv (OC, P) of one image from the pooled gradient: zero, then each pooled gradient
+ * goes to its argmax where the pooled output was positive (the ReLU mask). */
+HOT static void unpool_relu(const nn_pool_desc *p, int OC, size_t P, const float *py,
+                            const int32_t *idx, const float *pdy, float *dconv) {
+    size_t po = (size_t)p->OH * p->OW;
+    memset(dconv, 0, (size_t)OC * P * sizeof *dconv);
+    for (int oc = 0; oc < OC; oc++) {
+        const float   *yy = py + oc * po, *gg = pdy + oc * po;
+        const int32_t *ii = idx + oc * po;
+        float         *dc = dconv + oc * P;
+        for (size_t k = 0; k < po; k++)
+            if (yy[k] > 0) dc[ii[k]] += gg[k];
+    }
+}
+
+HOT static void row_sums_add(const float *dy, int OC, size_t P, float *db) {
+    for (int oc = 0; oc < OC; oc++) {
+        const float *r = dy + oc * P;
+        float        s = 0;
+        for (size_t i = 0; i < P; i++) s += r[i];
+        db[oc] += s;
+    }
 }
 
 static void bwd_task(void *ctx, int task, int thread) {
@@ -192,6 +237,8 @@ static void bwd_task(void *ctx, int task, int thread) {
     float *dcols = cols + ckk * P;
     float *dw    = dcols + ckk * P;   /* this task's partial sums, added up by the caller */
     float *db    = dw + (size_t)d->OC * ckk;
+    float *plane = db + d->OC;
+    int    pointwise = d->K == 1 && d->stride == 1 && d->pad == 0;
     int    lo, hi;
     cpu_split(d->N, j->parts, task, &lo, &hi);
     memset(dw, 0, ((size_t)d->OC * ckk + d->OC) * sizeof *dw);
@@ -199,49 +246,64 @@ static void bwd_task(void *ctx, int task, int thread) {
         const float *x  = j->x + n * in_sz;
         const float *dy = j->dy + n * out_sz;
         float       *dx = j->dx ? j->dx + n * in_sz : NULL;
-        if (dx) memset(dx, 0, in_sz * sizeof *dx);
-        if (conv_direct(d)) { direct_bwd1(d, x, j->w, dy, dx, dw, db); continue; }
-        int pointwise = d->K == 1 && d->stride == 1 && d->pad == 0;
+        if (j->pool) {
+            size_t po = (size_t)j->pool->OH * j->pool->OW * d->OC;
+            unpool_relu(j->pool, d->OC, P, j->py + n * po, j->cidx + n * po, j->dy + n * po,
+                        plane);
+            dy = plane;
+        }
         const float *src = x;
         if (!pointwise) { im2col(d, x, cols); src = cols; }
         /* dw (OC, CKK) += dy (OC, P) . cols^T (P, CKK) */
         cpu_gemm1(0, 1, d->OC, (int)ckk, (int)P, 1.0f, dy, (int)P, src, (int)P, 1.0f, dw,
                   (int)ckk);
-        for (int oc = 0; oc < d->OC; oc++) {
-            const float *r = dy + oc * P;
-            float        s = 0;
-            for (size_t i = 0; i < P; i++) s += r[i];
-            db[oc] += s;
-        }
+        row_sums_add(dy, d->OC, P, db);
         if (dx) {
             /* dcols (CKK, P) = w^T (CKK, OC) . dy (OC, P); then scattered back */
             float *dst = pointwise ? dx : dcols;
             cpu_gemm1(1, 0, (int)ckk, (int)P, d->OC, 1.0f, j->w, (int)ckk, dy, (int)P, 0.0f,
                       dst, (int)P);
-            if (!pointwise) col2im(d, dcols, dx);
+            if (!pointwise) {
+                memset(dx, 0, in_sz * sizeof *dx);
+                col2im(d, dcols, dx);
+            }
         }
+    }
+}
+
+static void conv_backward(conv_job *j) {
+    const nn_conv_desc *d = j->d;
+    int threads = nn_get_threads();
+    j->parts = threads < d->N ? threads : d->N;
+    nn_parallel_for(j->parts, bwd_task, j);
+    /* Add the partial sums in task order: the same result for the same thread count. */
+    size_t ckk = (size_t)d->C * d->K * d->K, P = (size_t)d->OH * d->OW;
+    size_t nw  = (size_t)d->OC * ckk;
+    for (int t = 0; t < j->parts; t++) {
+        const float *pw = j->ws + t * task_floats(d) + 2 * ckk * P;
+        const float *pb = pw + nw;
+        if (t == 0) {
+            memcpy(j->dw, pw, nw * sizeof *pw);
+            memcpy(j->db, pb, d->OC * sizeof *pb);
+            continue;
+        }
+        for (size_t i = 0; i < nw; i++) j->dw[i] += pw[i];
+        for (int i = 0; i < d->OC; i++) j->db[i] += pb[i];
     }
 }
 
 void cpu_conv2d_bwd(const nn_conv_desc *d, const float *x, const float *w, const float *dy,
                     float *dx, float *dw, float *db, void *ws) {
-    int      parts = nn_get_threads() < d->N ? nn_get_threads() : d->N;
-    conv_job j = { .d = d, .x = x, .w = w, .dy = dy, .dx = dx, .ws = ws, .parts = parts };
-    nn_parallel_for(parts, bwd_task, &j);
-    /* Add the partial sums in task order: the same result for the same thread count. */
-    size_t ckk = (size_t)d->C * d->K * d->K, P = (size_t)d->OH * d->OW;
-    size_t nw  = (size_t)d->OC * ckk;
-    for (int t = 0; t < parts; t++) {
-        const float *pw = (const float *)ws + t * task_floats(d) + 2 * ckk * P;
-        const float *pb = pw + nw;
-        if (t == 0) {
-            memcpy(dw, pw, nw * sizeof *dw);
-            memcpy(db, pb, d->OC * sizeof *db);
-            continue;
-        }
-        for (size_t i = 0; i < nw; i++) dw[i] += pw[i];
-        for (int i = 0; i < d->OC; i++) db[i] += pb[i];
-    }
+    conv_job j = { .d = d, .x = x, .w = w, .dy = dy, .dx = dx, .dw = dw, .db = db, .ws = ws };
+    conv_backward(&j);
+}
+
+void cpu_conv_pool_bwd(const nn_conv_desc *c, const nn_pool_desc *p, const float *x,
+                       const float *w, const float *y, const int32_t *idx, const float *dy,
+                       float *dx, float *dw, float *db, void *ws) {
+    conv_job j = { .d = c, .pool = p, .x = x, .w = w, .py = y, .cidx = idx, .dy = dy, .dx = dx,
+                   .dw = dw, .db = db, .ws = ws };
+    conv_backward(&j);
 }
 
 /* ---------------------------------------------------------------- pooling */
@@ -259,48 +321,12 @@ static void maxpool_fwd_task(void *ctx, int task, int thread) {
     (void)thread;
     const pool_job     *j = ctx;
     const nn_pool_desc *d = j->d;
-    int H = d->H, W = d->W, OH = d->OH, OW = d->OW, S = d->stride, pad = d->pad;
-    int lo, hi;
+    size_t in_sz = (size_t)d->H * d->W, out_sz = (size_t)d->OH * d->OW;
+    int    lo, hi;
     cpu_split(d->N * d->C, j->parts, task, &lo, &hi);
-    for (int pl = lo; pl < hi; pl++) {
-        const float *x   = j->x + (size_t)pl * H * W;
-        float       *y   = j->y + (size_t)pl * OH * OW;
-        int32_t     *idx = j->idx ? j->idx + (size_t)pl * OH * OW : NULL;
-        if (d->kh == 2 && d->kw == 2 && S == 2 && pad == 0) {
-            /* the common case, unrolled: each window is two pairs of adjacent values */
-            for (int oh = 0; oh < OH; oh++) {
-                const float *r0 = x + 2 * oh * W, *r1 = r0 + W;
-                for (int ow = 0; ow < OW; ow++) {
-                    int   i0 = 2 * oh * W + 2 * ow;
-                    float m  = r0[2 * ow];
-                    int   mi = i0;
-                    if (r0[2 * ow + 1] > m) { m = r0[2 * ow + 1]; mi = i0 + 1; }
-                    if (r1[2 * ow] > m)     { m = r1[2 * ow];     mi = i0 + W; }
-                    if (r1[2 * ow + 1] > m) { m = r1[2 * ow + 1]; mi = i0 + W + 1; }
-                    y[oh * OW + ow] = m;
-                    if (idx) idx[oh * OW + ow] = mi;
-                }
-            }
-            continue;
-        }
-        for (int oh = 0; oh < OH; oh++)
-            for (int ow = 0; ow < OW; ow++) {
-                float m = -FLT_MAX;
-                int   mi = -1;
-                for (int kh = 0; kh < d->kh; kh++) {
-                    int ih = oh * S - pad + kh;
-                    if (ih < 0 || ih >= H) continue;
-                    for (int kw = 0; kw < d->kw; kw++) {
-                        int iw = ow * S - pad + kw;
-                        if (iw < 0 || iw >= W) continue;
-                        float v = x[ih * W + iw];
-                        if (mi < 0 || v > m) { m = v; mi = ih * W + iw; }
-                    }
-                }
-                y[oh * OW + ow] = m;
-                if (idx) idx[oh * OW + ow] = mi;
-            }
-    }
+    for (int pl = lo; pl < hi; pl++)
+        maxpool_plane(d, j->x + pl * in_sz, j->y + pl * out_sz,
+                      j->idx ? j->idx + pl * out_sz : NULL, 0);
 }
 
 static int pool_parts(const nn_pool_desc *d) {
