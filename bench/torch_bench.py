@@ -178,7 +178,7 @@ def main():
             if a.json:
                 print(json.dumps(r), flush=True)
             else:
-                print("epoch %s: test accuracy %.2f%%, %.1f s (%d threads, the faster here; pixels /255)" %
+                print("epoch %s: test accuracy %.2f%%, %.1f s (%d thread(s), the faster here; pixels /255)" %
                       (m, 100 * r["test_accuracy"], r["seconds"], t), flush=True)
         return
     if not a.json:

@@ -283,7 +283,7 @@ static int run_torch(const bench_opts *o, bench_row *rows, int max_rows) {
             json_get(line, "test_accuracy", acc, sizeof acc);
             json_get(line, "seconds", secs, sizeof secs);
             json_get(line, "threads", thr, sizeof thr);
-            printf("  pytorch %-4s test accuracy %6.2f%%   %6.1f s   (%s threads; pixels /255)\n", model,
+            printf("  pytorch %-4s test accuracy %6.2f%%   %6.1f s   (%s thread(s); pixels /255)\n", model,
                    100 * atof(acc), atof(secs), thr);
             continue;
         }
@@ -307,7 +307,8 @@ static int run_torch(const bench_opts *o, bench_row *rows, int max_rows) {
 /* An MNIST folder: D itself or D/mnist, for D in --data, the data folder, and the
  * development copy ../shared/datasets/mnist. Returns a path to free, or NULL. */
 static char *find_mnist(const char *opt, const cli_ctx *ctx) {
-    const char *cands[3] = { opt, ctx->paths.data_dir, "../shared/datasets/mnist" };
+    /* an explicit --data is the only place looked at: a silent fallback would mislead */
+    const char *cands[3] = { opt, opt ? NULL : ctx->paths.data_dir, opt ? NULL : "../shared/datasets/mnist" };
     for (int i = 0; i < 3; i++) {
         if (!cands[i]) continue;
         for (int sub = 0; sub < 2; sub++) {
@@ -390,8 +391,12 @@ static int pick_threads(const bench_opts *o, int model, const nn_backend *be) {
 static int run_epochs(const bench_opts *o, const cli_ctx *ctx, const nn_backend *be) {
     char *dir = find_mnist(o->data, ctx);
     if (!dir) {
-        fprintf(stderr, "dlstudy bench: --epoch needs MNIST: none in --data, %s(/mnist) or ../shared/datasets/mnist; "
-                        "run `dlstudy data fetch mnist` or pass --data DIR\n", ctx->paths.data_dir ? ctx->paths.data_dir : "the data folder");
+        if (o->data)
+            fprintf(stderr, "dlstudy bench: --epoch needs MNIST: none in %s or %s/mnist\n", o->data, o->data);
+        else
+            fprintf(stderr, "dlstudy bench: --epoch needs MNIST: none in %s(/mnist) or ../shared/datasets/mnist; "
+                            "run `dlstudy data fetch mnist` or pass --data DIR\n",
+                    ctx->paths.data_dir ? ctx->paths.data_dir : "the data folder");
         return DLS_EXIT_FAIL;
     }
     dls_error e = {0};
@@ -427,8 +432,8 @@ static int run_epochs(const bench_opts *o, const cli_ctx *ctx, const nn_backend 
                    model_names[mi], threads, TRAIN_BATCH, tr.n / secs, acc, secs, loss,
                    o->norm == NN_NORM_MNIST ? "mnist" : "unit", nn_backend_name(be));
         else
-            printf("  dlstudy %-4s test accuracy %6.2f%%   %6.1f s   (%d threads; train loss %.4f; target %.1f%%: %s)\n",
-                   model_names[mi], 100 * acc, secs, threads, loss, 100 * target, acc >= target ? "met" : "NOT met");
+            printf("  dlstudy %-4s test accuracy %6.2f%%   %6.1f s   (%d thread%s; train loss %.4f; target %.1f%%: %s)\n",
+                   model_names[mi], 100 * acc, secs, threads, threads > 1 ? "s" : "", loss, 100 * target, acc >= target ? "met" : "NOT met");
         fflush(stdout);
     }
     nn_dataset_free(&tr);
