@@ -54,8 +54,9 @@ HOT static void im2col(const nn_conv_desc *d, const float *x, float *cols) {
                         int lo = pad - kw > 0 ? pad - kw : 0;
                         int hi = W + pad - kw < OW ? W + pad - kw : OW;
                         if (hi < lo) hi = lo;
+                        const float *xs = xr - pad + kw;
                         for (int ow = 0; ow < lo; ow++) r[ow] = 0;
-                        memcpy(r + lo, xr + lo - pad + kw, (size_t)(hi - lo) * sizeof *r);
+                        for (int ow = lo; ow < hi; ow++) r[ow] = xs[ow];   /* short rows: no memcpy call */
                         for (int ow = hi; ow < OW; ow++) r[ow] = 0;
                     } else {
                         for (int ow = 0; ow < OW; ow++) {
@@ -79,6 +80,13 @@ HOT static void col2im(const nn_conv_desc *d, const float *dcols, float *dx) {
                     if (ih < 0 || ih >= H) continue;
                     const float *r  = row + oh * OW;
                     float       *xr = dx + ((size_t)c * H + ih) * W;
+                    if (S == 1) {
+                        int lo = pad - kw > 0 ? pad - kw : 0;
+                        int hi = W + pad - kw < OW ? W + pad - kw : OW;
+                        float *xs = xr - pad + kw;
+                        for (int ow = lo; ow < hi; ow++) xs[ow] += r[ow];
+                        continue;
+                    }
                     for (int ow = 0; ow < OW; ow++) {
                         int iw = ow * S - pad + kw;
                         if (iw >= 0 && iw < W) xr[iw] += r[ow];
@@ -89,13 +97,69 @@ HOT static void col2im(const nn_conv_desc *d, const float *dcols, float *dx) {
 
 /* ---------------------------------------------------------------- pooling planes */
 
-/* Max pool of one plane x (H, W) into y (OH, OW) with argmax idx (may be NULL); relu
- * nonzero clamps the result at 0 (max and ReLU commute). Selects, not branches: the
- * comparisons are data-dependent and would mispredict half the time. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+static int have_avx512(void) {
+    static int cached = -1;
+    if (cached < 0) { __builtin_cpu_init(); cached = __builtin_cpu_supports("avx512f") != 0; }
+    return cached;
+}
+
+/* 2x2 stride-2 max pool of one plane, 16 outputs a step: even and odd columns of two
+ * input rows are separated with permutes, compared with masks; the same results and
+ * tie-breaking (first maximum in a, b, c, e order) as the scalar loop below. */
+__attribute__((target("avx512f")))
+static void maxpool2x2_avx512(const float *x, int W, int OH, int OW, float *y, int32_t *idx,
+                              float bias, int relu) {
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd  = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    const __m512i lane2 = _mm512_slli_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6,
+                                                             5, 4, 3, 2, 1, 0), 1);
+    const __m512 vb = _mm512_set1_ps(bias), zero = _mm512_setzero_ps();
+    for (int oh = 0; oh < OH; oh++) {
+        const float *r0 = x + 2 * oh * W, *r1 = r0 + W;
+        for (int ow = 0; ow < OW; ow += 16) {
+            int       n = OW - ow < 16 ? OW - ow : 16, in = 2 * n;
+            __mmask16 m0 = (__mmask16)(in >= 16 ? 0xFFFF : (1u << in) - 1);
+            __mmask16 m1 = (__mmask16)(in >= 32 ? 0xFFFF : in > 16 ? (1u << (in - 16)) - 1 : 0);
+            __mmask16 mo = (__mmask16)(n == 16 ? 0xFFFF : (1u << n) - 1);
+            const float *p0 = r0 + 2 * ow, *p1 = r1 + 2 * ow;
+            __m512 lo0 = _mm512_maskz_loadu_ps(m0, p0), hi0 = _mm512_maskz_loadu_ps(m1, p0 + 16);
+            __m512 lo1 = _mm512_maskz_loadu_ps(m0, p1), hi1 = _mm512_maskz_loadu_ps(m1, p1 + 16);
+            __m512 a = _mm512_permutex2var_ps(lo0, even, hi0), b = _mm512_permutex2var_ps(lo0, odd, hi0);
+            __m512 c = _mm512_permutex2var_ps(lo1, even, hi1), e = _mm512_permutex2var_ps(lo1, odd, hi1);
+            __m512i i0 = _mm512_add_epi32(_mm512_set1_epi32(2 * oh * W + 2 * ow), lane2);
+            __m512  m = a;
+            __m512i mi = i0;
+            __mmask16 k = _mm512_cmp_ps_mask(b, m, _CMP_GT_OQ);
+            m = _mm512_mask_blend_ps(k, m, b);
+            mi = _mm512_mask_blend_epi32(k, mi, _mm512_add_epi32(i0, _mm512_set1_epi32(1)));
+            k = _mm512_cmp_ps_mask(c, m, _CMP_GT_OQ);
+            m = _mm512_mask_blend_ps(k, m, c);
+            mi = _mm512_mask_blend_epi32(k, mi, _mm512_add_epi32(i0, _mm512_set1_epi32(W)));
+            k = _mm512_cmp_ps_mask(e, m, _CMP_GT_OQ);
+            m = _mm512_mask_blend_ps(k, m, e);
+            mi = _mm512_mask_blend_epi32(k, mi, _mm512_add_epi32(i0, _mm512_set1_epi32(W + 1)));
+            m = _mm512_add_ps(m, vb);
+            if (relu) m = _mm512_max_ps(m, zero);
+            _mm512_mask_storeu_ps(y + oh * OW + ow, mo, m);
+            if (idx) _mm512_mask_storeu_epi32(idx + oh * OW + ow, mo, mi);
+        }
+    }
+}
+#endif
+
+/* Max pool of one plane x (H, W) into y (OH, OW) with argmax idx (may be NULL), plus a
+ * per-plane bias (max(x) + b = max(x + b): the conv bias is added after pooling, on 4x
+ * fewer values); relu nonzero clamps at 0 (max and ReLU commute). Selects, not
+ * branches: the comparisons are data-dependent and would mispredict half the time. */
 HOT static void maxpool_plane(const nn_pool_desc *d, const float *x, float *y, int32_t *idx,
-                              int relu) {
+                              float bias, int relu) {
     int H = d->H, W = d->W, OH = d->OH, OW = d->OW, S = d->stride, pad = d->pad;
     if (d->kh == 2 && d->kw == 2 && S == 2 && pad == 0) {
+#if defined(__x86_64__) && defined(__GNUC__)
+        if (have_avx512()) { maxpool2x2_avx512(x, W, OH, OW, y, idx, bias, relu); return; }
+#endif
         for (int oh = 0; oh < OH; oh++) {
             const float *r0 = x + 2 * oh * W, *r1 = r0 + W;
             float       *yr = y + oh * OW;
@@ -108,6 +172,7 @@ HOT static void maxpool_plane(const nn_pool_desc *d, const float *x, float *y, i
                 mi = b > m ? i0 + 1 : mi;     m = b > m ? b : m;
                 mi = c > m ? i0 + W : mi;     m = c > m ? c : m;
                 mi = e > m ? i0 + W + 1 : mi; m = e > m ? e : m;
+                m += bias;
                 yr[ow] = relu && m < 0 ? 0.0f : m;
                 if (ir) ir[ow] = mi;
             }
@@ -128,6 +193,7 @@ HOT static void maxpool_plane(const nn_pool_desc *d, const float *x, float *y, i
                     if (mi < 0 || v > m) { m = v; mi = ih * W + iw; }
                 }
             }
+            m += bias;
             y[oh * OW + ow] = relu && m < 0 ? 0.0f : m;
             if (idx) idx[oh * OW + ow] = mi;
         }
@@ -173,14 +239,15 @@ static void fwd_task(void *ctx, int task, int thread) {
         /* y (OC, P) = w (OC, CKK) . cols (CKK, P); then + b, ReLU */
         cpu_gemm1(0, 0, d->OC, (int)P, (int)ckk, 1.0f, j->w, (int)ckk, src, (int)P, 0.0f, y,
                   (int)P);
-        add_bias_relu(y, j->b, d->OC, P, !j->pool && d->act == NN_ACT_RELU);
         if (j->pool) {
             const nn_pool_desc *p = j->pool;
             size_t po = (size_t)p->OH * p->OW;
             for (int oc = 0; oc < d->OC; oc++) {
                 size_t k = ((size_t)n * d->OC + oc) * po;
-                maxpool_plane(p, y + oc * P, j->y + k, j->idx + k, 1);
+                maxpool_plane(p, y + oc * P, j->y + k, j->idx + k, j->b[oc], 1);
             }
+        } else {
+            add_bias_relu(y, j->b, d->OC, P, d->act == NN_ACT_RELU);
         }
     }
 }
@@ -204,17 +271,22 @@ void cpu_conv_pool_fwd(const nn_conv_desc *c, const nn_pool_desc *p, const float
 }
 
 /* dconv (OC, P) of one image from the pooled gradient: zero, then each pooled gradient
- * goes to its argmax where the pooled output was positive (the ReLU mask). */
+ * goes to its argmax where the pooled output was positive (the ReLU mask). The bias
+ * gradient, the sum of dconv per channel, is the sum of what was scattered. */
 HOT static void unpool_relu(const nn_pool_desc *p, int OC, size_t P, const float *py,
-                            const int32_t *idx, const float *pdy, float *dconv) {
+                            const int32_t *idx, const float *pdy, float *dconv, float *db) {
     size_t po = (size_t)p->OH * p->OW;
     memset(dconv, 0, (size_t)OC * P * sizeof *dconv);
     for (int oc = 0; oc < OC; oc++) {
         const float   *yy = py + oc * po, *gg = pdy + oc * po;
         const int32_t *ii = idx + oc * po;
-        float         *dc = dconv + oc * P;
-        for (size_t k = 0; k < po; k++)
-            if (yy[k] > 0) dc[ii[k]] += gg[k];
+        float         *dc = dconv + oc * P, s = 0;
+        for (size_t k = 0; k < po; k++) {
+            float g = yy[k] > 0 ? gg[k] : 0.0f;
+            dc[ii[k]] += g;
+            s += g;
+        }
+        db[oc] += s;
     }
 }
 
@@ -249,7 +321,7 @@ static void bwd_task(void *ctx, int task, int thread) {
         if (j->pool) {
             size_t po = (size_t)j->pool->OH * j->pool->OW * d->OC;
             unpool_relu(j->pool, d->OC, P, j->py + n * po, j->cidx + n * po, j->dy + n * po,
-                        plane);
+                        plane, db);
             dy = plane;
         }
         const float *src = x;
@@ -257,7 +329,7 @@ static void bwd_task(void *ctx, int task, int thread) {
         /* dw (OC, CKK) += dy (OC, P) . cols^T (P, CKK) */
         cpu_gemm1(0, 1, d->OC, (int)ckk, (int)P, 1.0f, dy, (int)P, src, (int)P, 1.0f, dw,
                   (int)ckk);
-        row_sums_add(dy, d->OC, P, db);
+        if (!j->pool) row_sums_add(dy, d->OC, P, db);
         if (dx) {
             /* dcols (CKK, P) = w^T (CKK, OC) . dy (OC, P); then scattered back */
             float *dst = pointwise ? dx : dcols;
@@ -326,7 +398,7 @@ static void maxpool_fwd_task(void *ctx, int task, int thread) {
     cpu_split(d->N * d->C, j->parts, task, &lo, &hi);
     for (int pl = lo; pl < hi; pl++)
         maxpool_plane(d, j->x + pl * in_sz, j->y + pl * out_sz,
-                      j->idx ? j->idx + pl * out_sz : NULL, 0);
+                      j->idx ? j->idx + pl * out_sz : NULL, 0.0f, 0);
 }
 
 static int pool_parts(const nn_pool_desc *d) {
