@@ -98,7 +98,7 @@ CREATE TABLE IF NOT EXISTS review_log (
            OR (kind = 'undo' AND undoes IS NOT NULL))
 );
 CREATE INDEX IF NOT EXISTS review_log_card ON review_log(card_id, id);
-CREATE INDEX IF NOT EXISTS review_log_undoes ON review_log(undoes);
+CREATE INDEX IF NOT EXISTS review_log_undoes ON review_log(undoes) WHERE undoes IS NOT NULL;
 
 CREATE TRIGGER IF NOT EXISTS review_log_no_update BEFORE UPDATE ON review_log
 BEGIN

@@ -500,7 +500,7 @@ static int save_cards(ctx *c, const note *n, int64_t note_id, int first_import) 
             }
         }
 
-    sched_card imp;
+    sched_card imp = {0};
     int64_t   *past = NULL;
     size_t     n_past = 0;
     if (first_import) import_state(c, n, &imp, &past, &n_past);
@@ -513,12 +513,20 @@ static int save_cards(ctx *c, const note *n, int64_t note_id, int first_import) 
             sqlite3_bind_int64(st, 1, nc[i].match);
         } else {
             /* a uid known under another note row (that note's old copy) moves here */
-            st = store_prepare(c->s, "INSERT INTO cards(note_id, uid, kind, ord, heading_path, front, back) "
-                                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(uid) DO UPDATE SET "
+            /* one statement per new card, its imported state included; a uid known under
+             * another note row (that note's old copy) moves here and keeps its own state */
+            st = store_prepare(c->s, "INSERT INTO cards(note_id, uid, kind, ord, heading_path, front, back, "
+                                     "state, stability, difficulty, due, last_review, reps) VALUES (?1, ?2, ?3, "
+                                     "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT(uid) DO UPDATE SET "
                                      "note_id = ?1, kind = ?3, ord = ?4, heading_path = ?5, front = ?6, "
                                      "back = ?7, gone = 0", c->e);
             if (!st) { rc = c->e->code; break; }
             sqlite3_bind_int64(st, 1, note_id);
+            sqlite3_bind_int(st, 8, imp.state);
+            if (imp.s > 0) sqlite3_bind_double(st, 9, imp.s), sqlite3_bind_double(st, 10, imp.d);
+            if (imp.due) sqlite3_bind_int64(st, 11, imp.due);
+            if (imp.last_review) sqlite3_bind_int64(st, 12, imp.last_review);
+            sqlite3_bind_int(st, 13, imp.reps);
         }
         sqlite3_bind_text(st, 2, nc[i].uid, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, nc[i].kind, -1, SQLITE_STATIC);
@@ -526,24 +534,15 @@ static int save_cards(ctx *c, const note *n, int64_t note_id, int first_import) 
         sqlite3_bind_text(st, 5, nc[i].heading_path, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 6, nc[i].front, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 7, nc[i].back, -1, SQLITE_STATIC);
+        sqlite3_int64 last = sqlite3_last_insert_rowid(store_db(c->s));
         if ((rc = store_step_done(c->s, st, "save card", c->e)) != DLS_OK) break;
         if (nc[i].match) continue;
         c->r->cards_added++;
-        if (first_import && (imp.state != SCHED_NEW || imp.due)) {
-            /* the inserted (or adopted) card's id, by its uid */
-            sqlite3_stmt *q = store_prepare(c->s, "SELECT id, reps FROM cards WHERE uid = ?1", c->e);
-            if (!q) { rc = c->e->code; break; }
-            sqlite3_bind_text(q, 1, nc[i].uid, -1, SQLITE_STATIC);
-            int64_t card_id = 0;
-            int     reps    = 1;
-            if (sqlite3_step(q) == SQLITE_ROW) card_id = sqlite3_column_int64(q, 0), reps = sqlite3_column_int(q, 1);
-            sqlite3_reset(q);
-            if (!card_id || reps > 0) continue; /* adopted with its own history */
-            if ((rc = store_card_set_state(c->s, card_id, &imp, c->e)) != DLS_OK) break;
-            for (size_t k = 0; k < n_past && rc == DLS_OK; k++)
-                rc = store_log_import(c->s, card_id, sched_day_start(&c->p, past[k]) +
-                                                         (12 - c->p.rollover_hour) * 3600, c->e);
-        }
+        sqlite3_int64 card_id = sqlite3_last_insert_rowid(store_db(c->s));
+        if (card_id == last) continue; /* adopted (the upsert updated): its own history stands */
+        for (size_t k = 0; k < n_past && rc == DLS_OK; k++)
+            rc = store_log_import(c->s, card_id, sched_day_start(&c->p, past[k]) +
+                                                     (12 - c->p.rollover_hour) * 3600, c->e);
     }
     free(past);
     for (size_t j = 0; j < no && rc == DLS_OK; j++) {
