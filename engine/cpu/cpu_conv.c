@@ -38,9 +38,39 @@ size_t cpu_conv_pool_ws_bytes(const nn_conv_desc *c, const nn_pool_desc *p, int 
     return cpu_conv2d_ws_bytes(c, threads);
 }
 
+/* A "same" convolution (stride 1, output as large as the input): each im2col row is the
+ * input plane shifted by a constant in flat index, so one contiguous copy per row plus
+ * zeroed borders replaces OH short copies. */
+HOT static void im2col_same(const nn_conv_desc *d, const float *x, float *cols) {
+    int K = d->K, pad = d->pad, H = d->H, W = d->W;
+    int P = H * W;
+    for (int c = 0; c < d->C; c++)
+        for (int kh = 0; kh < K; kh++)
+            for (int kw = 0; kw < K; kw++) {
+                float       *r  = cols + ((size_t)(c * K + kh) * K + kw) * P;
+                const float *xp = x + (size_t)c * P;
+                int dh = kh - pad, dw = kw - pad, shift = dh * W + dw;
+                /* rows oh with ih = oh + dh inside the plane: flat range [lo, hi) */
+                int lo = dh < 0 ? -dh * W : 0, hi = dh > 0 ? (H - dh) * W : P;
+                for (int i = 0; i < lo; i++) r[i] = 0;
+                for (int i = lo; i < hi; i++) {
+                    int j = i + shift;   /* may wrap into the neighbouring row: fixed below */
+                    r[i] = j >= 0 && j < P ? xp[j] : 0.0f;
+                }
+                for (int i = hi; i < P; i++) r[i] = 0;
+                if (dw < 0)
+                    for (int oh = 0; oh < H; oh++)
+                        for (int ow = 0; ow < -dw; ow++) r[oh * W + ow] = 0;
+                if (dw > 0)
+                    for (int oh = 0; oh < H; oh++)
+                        for (int ow = W - dw; ow < W; ow++) r[oh * W + ow] = 0;
+            }
+}
+
 /* cols (CKK, P) from one image x (C, H, W). */
 HOT static void im2col(const nn_conv_desc *d, const float *x, float *cols) {
     int K = d->K, S = d->stride, pad = d->pad, H = d->H, W = d->W, OH = d->OH, OW = d->OW;
+    if (S == 1 && OH == H && OW == W && 2 * pad == K - 1) { im2col_same(d, x, cols); return; }
     for (int c = 0; c < d->C; c++)
         for (int kh = 0; kh < K; kh++)
             for (int kw = 0; kw < K; kw++) {

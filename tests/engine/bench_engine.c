@@ -20,6 +20,14 @@ static double now(void) {
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
+/* CPU seconds of the whole process: on a shared, oversubscribed machine images per
+ * CPU-second (times threads) tells what the code would do with the cores to itself. */
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 static const nn_layer_spec mlp[] = {
     { .kind = NN_LAYER_FLATTEN },
     { .kind = NN_LAYER_LINEAR, .out = 128 }, { .kind = NN_LAYER_RELU },
@@ -94,19 +102,21 @@ static void speed(const char *which, int threads) {
     for (int s = 0; s < steps / 10; s++)   /* warm up */
         nn_model_train_step(m, o, x + (size_t)(s % 15) * B * 784, y, NULL, B,
                             NN_LOSS_CROSS_ENTROPY, NULL, NULL);
-    double t0 = now();
+    double t0 = now(), c0 = cpu_now();
     for (int s = 0; s < steps; s++)
         nn_model_train_step(m, o, x + (size_t)(s % 15) * B * 784, y + (s % 15) * B, NULL, B,
                             NN_LOSS_CROSS_ENTROPY, NULL, NULL);
-    double train = steps * B / (now() - t0);
+    double train = steps * B / (now() - t0), train_cpu = steps * B / (cpu_now() - c0) * threads;
     nn_model_set_training(m, 0);
     int reps = is_cnn ? 3 : 30;
     nn_model_forward(m, x, NB, NULL, NULL);
     t0 = now();
+    c0 = cpu_now();
     for (int r = 0; r < reps; r++) nn_model_forward(m, x, NB, NULL, NULL);
-    double infer = reps * NB / (now() - t0);
-    printf("%s threads %d: train %.0f images/s (batch %d), infer %.0f images/s (batch %d)\n",
-           which, threads, train, B, infer, NB);
+    double infer = reps * NB / (now() - t0), infer_cpu = reps * NB / (cpu_now() - c0) * threads;
+    printf("%s threads %d: train %.0f images/s (batch %d), infer %.0f images/s (batch %d); "
+           "per CPU-second x threads: train %.0f, infer %.0f\n",
+           which, threads, train, B, infer, NB, train_cpu, infer_cpu);
     nn_optim_free(o);
     nn_model_free(m);
     free(x);
