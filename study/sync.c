@@ -599,9 +599,10 @@ static size_t row_by_fp(ctx *c, const char *fp) {
     return i != SIZE_MAX && c->rows[i].fingerprint && !strcmp(c->rows[i].fingerprint, fp) ? i : SIZE_MAX;
 }
 
-/* Processes one changed or new file. deferred = 0: decide only unambiguous matches and
- * return 1 in *defer otherwise; deferred = 1: decide everything. */
-static int process(ctx *c, const file *f, int deferred, int *defer) {
+/* Processes one changed or new file. pass 0: decide only unambiguous matches, and set
+ * *defer otherwise; pass 1: also notes whose key names an unclaimed note elsewhere (moves
+ * take their note before a retitled or new file at the old path could); pass 2: all. */
+static int process(ctx *c, const file *f, int pass, int *defer) {
     *defer = 0;
     char *full = xasprintf("%s/%s", c->root, f->rel);
     note *n = NULL;
@@ -620,7 +621,7 @@ static int process(ctx *c, const file *f, int deferred, int *defer) {
         target = k, kind = c->rows[k].gone ? SYNC_ADDED : SYNC_CHANGED;
     } else if (k == SIZE_MAX && by_path == SIZE_MAX && row_by_fp(c, n->body_sha) == SIZE_MAX) {
         target = SIZE_MAX, kind = SYNC_ADDED;
-    } else if (!deferred) {
+    } else if (pass == 0 || (pass == 1 && (k == SIZE_MAX || c->rows[k].claimed))) {
         *defer = 1;
         note_free(n);
         return DLS_OK;
@@ -742,10 +743,12 @@ int sync_run(store *s, const char *notes_dir, int64_t now, sync_report *r, dls_e
         if (todo[i]) rc = process(&c, &c.files[i], 0, &defer);
         todo[i] = (char)defer;
     }
-    for (size_t i = 0; i < c.n_files && rc == DLS_OK; i++) {
-        int defer;
-        if (todo[i]) rc = process(&c, &c.files[i], 1, &defer);
-    }
+    for (int pass = 1; pass <= 2; pass++)
+        for (size_t i = 0; i < c.n_files && rc == DLS_OK; i++) {
+            int defer = 0;
+            if (todo[i]) rc = process(&c, &c.files[i], pass, &defer);
+            todo[i] = (char)defer;
+        }
     free(todo);
     for (size_t i = 0; i < c.n_rows && rc == DLS_OK; i++)
         if (!c.rows[i].claimed && !c.rows[i].gone) rc = retire(&c, i);
@@ -786,7 +789,7 @@ int sync_file(store *s, const char *notes_dir, const char *path, int64_t now, sy
     } else {
         file f = {.rel = rel, .size = st.st_size, .mtime = mtime_ns(&st)};
         int defer;
-        rc = process(&c, &f, 1, &defer);
+        rc = process(&c, &f, 2, &defer);
     }
     if (rc == DLS_OK) rc = store_commit(s, e);
     else store_rollback(s);

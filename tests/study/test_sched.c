@@ -227,6 +227,20 @@ static void test_days(void) {
     sched_review(&p, &c, 1, 3, iso(2026,3,2,22,0), &c, &r, NULL);
     CHECK(c.due == sched_day_start(&p, sched_day_of(&p, iso(2026,3,2,22,0)) + r.scheduled_days));
     CHECK(r.elapsed_days == 3);
+    /* dates <-> day numbers */
+    int64_t day;
+    char buf[11];
+    CHECK(sched_date_to_day("1970-01-01", &day) == DLS_OK && day == 0);
+    CHECK(sched_date_to_day("2026-03-24", &day) == DLS_OK && day == iso(2026,3,24,0,0) / 86400);
+    sched_day_to_date(day, buf);
+    CHECK_STR(buf, "2026-03-24");
+    CHECK(sched_date_to_day("2024-02-29", &day) == DLS_OK);
+    CHECK(sched_date_to_day("2026-02-29", &day) == DLS_ERR_INVALID);
+    CHECK(sched_date_to_day("2026-13-01", &day) == DLS_ERR_INVALID);
+    CHECK(sched_date_to_day("2026-1-01", &day) == DLS_ERR_INVALID);
+    CHECK(sched_date_to_day("2026-01-01x", &day) == DLS_ERR_INVALID);
+    sched_day_to_date(-1, buf);
+    CHECK_STR(buf, "1969-12-31");
     /* another zone: the boundary follows local time */
     setenv("TZ", "Asia/Shanghai", 1);
     tzset();

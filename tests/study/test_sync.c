@@ -201,6 +201,23 @@ int main(void) {
     CHECK(r.changed == 1 && r.cards_added == 1);
     sync_report_deinit(&r);
 
+    /* 9b. moved away, and a different note created at the old path in the same sync:
+     * the moved note keeps its progress, the newcomer is new */
+    char *r_from = xasprintf("%s/renamed.md", root), *r_to = xasprintf("%s/zz/renamed2.md", root);
+    char *zz = xasprintf("%s/zz", root);
+    dls_mkdir_p(zz, NULL);
+    CHECK(rename(r_from, r_to) == 0);
+    put("renamed.md", "---\ntitle: Newcomer\ncreated: 2026-01-09\n---\n\n## Fresh\n\nnew text\n");
+    CHECK(sync_run(s, root, now, &r, &e) == DLS_OK);
+    CHECK(r.moved == 1 && r.added == 1 && r.removed == 0);
+    it = find(&r, SYNC_MOVED, "zz/renamed2.md");
+    CHECK(it && it->detail && !strcmp(it->detail, "renamed.md"));
+    CHECK(find(&r, SYNC_ADDED, "renamed.md") != NULL);
+    CHECK(count(s, "SELECT c.id FROM cards c JOIN notes n ON n.id = c.note_id WHERE c.front = 'One' AND "
+                   "c.reps = 3 AND n.path = 'zz/renamed2.md'") == one_id);
+    sync_report_deinit(&r);
+    free(r_from), free(r_to), free(zz);
+
     /* 10. the user's real note: double-encoded UTF-8, six review dates */
     char *seed = NULL;
     size_t n = 0;
