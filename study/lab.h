@@ -263,6 +263,8 @@ int  lab_db_find_unfinished(sqlite3 *db, const char *lab, int64_t *group, char *
 int  lab_db_load_curve(sqlite3 *db, int64_t id, lab_epoch **curve, int *n, dls_error *e);
 /* Forgets a run's epochs (resuming without its checkpoint starts it over). */
 int  lab_db_run_reset(sqlite3 *db, int64_t id, dls_error *e);
+/* Upserts the labs table (name, title, spec path, concepts) from loaded specs. */
+int  lab_db_sync_specs(sqlite3 *db, lab_spec *const *specs, int n, dls_error *e);
 /* A fresh group id (max over the lab_runs rows + 1). */
 int64_t lab_db_new_group(sqlite3 *db);
 

@@ -142,6 +142,34 @@ int64_t lab_db_new_group(sqlite3 *db) {
     return g;
 }
 
+int lab_db_sync_specs(sqlite3 *db, lab_spec *const *specs, int n, dls_error *e) {
+    sqlite3_stmt *st;
+    if (prep(db,
+             "INSERT INTO labs(name, title, spec_path, concepts, updated_at) VALUES (?, ?, ?, ?, ?)"
+             " ON CONFLICT(name) DO UPDATE SET title = excluded.title, spec_path = excluded.spec_path,"
+             " concepts = excluded.concepts, updated_at = excluded.updated_at",
+             &st, e))
+        return e ? e->code : DLS_ERR_DB;
+    int rc = DLS_OK;
+    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+    for (int i = 0; i < n && rc == DLS_OK; i++) {
+        dls_buf c;
+        dls_buf_init(&c);
+        for (int k = 0; k < specs[i]->n_concepts; k++) dls_buf_printf(&c, "%s%s", k ? "," : "", specs[i]->concepts[k]);
+        sqlite3_bind_text(st, 1, specs[i]->name, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 2, specs[i]->title, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 3, specs[i]->path, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 4, c.data ? c.data : "", -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
+        if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(db, e, "recording the labs");
+        sqlite3_reset(st);
+        dls_buf_deinit(&c);
+    }
+    sqlite3_finalize(st);
+    sqlite3_exec(db, rc == DLS_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
 /* ---- reading ------------------------------------------------------------------------ */
 
 static double col_num(sqlite3_stmt *st, int i) {
@@ -342,6 +370,13 @@ static void fmt_tick(char *buf, size_t size, double v, double step) {
     snprintf(buf, size, "%.*f", dec, fabs(v) < step * 1e-6 ? 0.0 : v);
 }
 
+static void x_tick(dls_buf *b, const panel *p, double v) {
+    double x = px(p, v);
+    dls_buf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>"
+                      "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"11\">%g</text>\n",
+                   x, p->y0 + p->h, x, p->y0 + p->h + 5, x, p->y0 + p->h + 18, v);
+}
+
 static void draw_axes(dls_buf *b, const panel *p, const char *title, const char *ylabel) {
     dls_buf_printf(b, "<g class=\"panel\">\n<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#ffffff\" stroke=\"#444\"/>\n",
                    p->x0, p->y0, p->w, p->h);
@@ -363,12 +398,9 @@ static void draw_axes(dls_buf *b, const panel *p, const char *title, const char 
     /* x ticks: whole epochs */
     double xs = nice_step(p->xmax - p->xmin, 8);
     if (xs < 1) xs = 1;
-    for (double v = ceil(p->xmin / xs - 1e-9) * xs; v <= p->xmax + 1e-9; v += xs) {
-        double x = px(p, v);
-        dls_buf_printf(b, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#444\"/>"
-                          "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"11\">%g</text>\n",
-                       x, p->y0 + p->h, x, p->y0 + p->h + 5, x, p->y0 + p->h + 18, v);
-    }
+    double first = ceil(p->xmin / xs - 1e-9) * xs;
+    if (p->xmin == 1 && first > 1.5) x_tick(b, p, 1); /* epoch 1 labelled too, then round ticks */
+    for (double v = first; v <= p->xmax + 1e-9; v += xs) x_tick(b, p, v);
     dls_buf_printf(b, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" font-size=\"12\">epoch</text>\n",
                    p->x0 + p->w / 2, p->y0 + p->h + 36);
     dls_buf_printf(b, "<text transform=\"translate(%.1f %.1f) rotate(-90)\" text-anchor=\"middle\" font-size=\"12\">",

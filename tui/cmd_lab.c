@@ -126,6 +126,11 @@ static int lab_list(cli_ctx *ctx, int json) {
         printf("\n");
     }
     if (errs.len) fprintf(stderr, "dlstudy lab: some specs did not load:\n%s", errs.data);
+    store *st;
+    if (n && open_store(ctx, &st, "lab") == DLS_EXIT_OK) { /* keep the labs table current for the screens */
+        lab_db_sync_specs(store_db(st), specs, n, NULL);
+        store_free(st);
+    }
     int rc = errs.len ? DLS_EXIT_FAIL : DLS_EXIT_OK;
     dls_buf_deinit(&errs);
     lab_spec_list_free(specs, n);
@@ -189,7 +194,7 @@ static void print_epoch(enum out_mode mode, const lab_spec *s, const char *varia
 }
 
 static void print_bar(const lab_snapshot *sn, int multi) {
-    if (sn->current >= sn->n_variants || !sn->batches) return;
+    if (sn->current >= sn->n_variants || !sn->batches || !sn->batch) return; /* nothing measured yet */
     int width = 24, done = (int)((double)sn->batch / sn->batches * width);
     char bar[32], eta[16];
     for (int i = 0; i < width; i++) bar[i] = i < done ? '#' : '.';
