@@ -63,7 +63,7 @@ CREATE TABLE IF NOT EXISTS cards (
     gone         INTEGER NOT NULL DEFAULT 0     -- removed from its note; kept for history
 );
 CREATE INDEX IF NOT EXISTS cards_note ON cards(note_id);
-CREATE INDEX IF NOT EXISTS cards_due ON cards(gone, due);
+CREATE INDEX IF NOT EXISTS cards_due ON cards(due) WHERE due IS NOT NULL; -- new cards (most) stay out
 
 -- The review history: append-only. Every review appends a row with the memory state
 -- before and after; the state before is complete so that undo can restore it. Undo

@@ -501,6 +501,7 @@ static int save_cards(ctx *c, const note *n, int64_t note_id, int first_import) 
         }
 
     sched_card imp = {0};
+    int        imported = 0;
     int64_t   *past = NULL;
     size_t     n_past = 0;
     if (first_import) import_state(c, n, &imp, &past, &n_past);
@@ -540,9 +541,12 @@ static int save_cards(ctx *c, const note *n, int64_t note_id, int first_import) 
         c->r->cards_added++;
         sqlite3_int64 card_id = sqlite3_last_insert_rowid(store_db(c->s));
         if (card_id == last) continue; /* adopted (the upsert updated): its own history stands */
-        for (size_t k = 0; k < n_past && rc == DLS_OK; k++)
+        /* the past dates belong to the note, not to one concept: logged once, on its first
+         * new card (write-back and the history read them per note) */
+        for (size_t k = 0; k < n_past && rc == DLS_OK && !imported; k++)
             rc = store_log_import(c->s, card_id, sched_day_start(&c->p, past[k]) +
                                                      (12 - c->p.rollover_hour) * 3600, c->e);
+        imported = 1;
     }
     free(past);
     for (size_t j = 0; j < no && rc == DLS_OK; j++) {

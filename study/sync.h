@@ -8,7 +8,8 @@
  *     and its frontmatter changed); cards by their stable id, then by the same question
  *     or heading, then by the same answer text;
  *   - a note seen for the first time honours its review_dates: past dates become
- *     history without ratings (review_log kind 'import'), the next unpassed date is its
+ *     history without ratings (review_log kind 'import', one row per date, on the note's
+ *     first card: the dates belong to the note), the next unpassed date is every card's
  *     due date (see sync.c for the memory state this implies);
  *   - a note whose file disappears is marked gone (cards and history kept, so it comes
  *     back if the file does); a broken note is skipped and reported, never rewritten,
