@@ -73,7 +73,8 @@ typedef struct nn_load_opts {
 
 /* Loads one split of MNIST from dir, which holds train-images-idx3-ubyte.gz,
  * train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz
- * (or the same names without .gz, uncompressed). Unit normalisation, checksums
+ * (or the same names without .gz, uncompressed, or with ".idx" for "-idx", as in
+ * train-images.idx3-ubyte). Unit normalisation, checksums
  * verified. Result: n examples of shape (1, 28, 28), classes 10, name "mnist-train"
  * or "mnist-test". Errors name the file (see nn_idx_read), plus DLS_ERR_NOTFOUND
  * when neither name exists, DLS_ERR_MISMATCH when a checksum or the image/label

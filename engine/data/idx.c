@@ -155,17 +155,24 @@ void nn_idx_deinit(nn_idx *x) {
     memset(x, 0, sizeof *x);
 }
 
-/* Finds dir/base.gz, else dir/base. Returns a path to free, or NULL (error filled). */
+/* Finds dir/base.gz, else dir/base, else the same with ".idx" for "-idx"
+ * ("train-images.idx3-ubyte", the name inside the original .gz and of some mirrors).
+ * Returns a path to free, or NULL (error filled). */
 static char *find_file(enum nn_idxset set, const char *dir, const char *base, dls_error *e) {
+    char alt[64];
+    snprintf(alt, sizeof alt, "%s", base);
+    char *dash = strstr(alt, "-idx");
+    if (dash) *dash = '.';
+    const char *names[2] = { base, alt };
     struct stat st;
-    char *p = xasprintf("%s/%s.gz", dir, base);
-    if (stat(p, &st) == 0) return p;
-    free(p);
-    p = xasprintf("%s/%s", dir, base);
-    if (stat(p, &st) == 0) return p;
-    dls_fail(e, DLS_ERR_NOTFOUND, "%s: no such file (nor %s.gz): %s is not in %s; %s", p, base, set_name(set), dir,
-             set_remedy(set));
-    free(p);
+    for (int i = 0; i < 2; i++)
+        for (int gz = 1; gz >= 0; gz--) {
+            char *p = xasprintf("%s/%s%s", dir, names[i], gz ? ".gz" : "");
+            if (stat(p, &st) == 0) return p;
+            free(p);
+        }
+    dls_fail(e, DLS_ERR_NOTFOUND, "%s/%s: no such file (nor .gz): %s is not in %s; %s", dir, base, set_name(set),
+             dir, set_remedy(set));
     return NULL;
 }
 

@@ -163,7 +163,7 @@ static void test_mnist_broken(void) {
     nn_dataset_free(&d);
     free(dir);
     put_file("plain", "t10k-images-idx3-ubyte", img, nimg, 0);
-    put_file("plain", "t10k-labels-idx1-ubyte", lab, nlab, 0);
+    put_file("plain", "t10k-labels.idx1-ubyte", lab, nlab, 0); /* the other spelling */
     dir = xasprintf("%s/plain", tmpdir);
     CHECK(nn_mnist_load(dir, NN_SPLIT_TEST, &d, &e) == DLS_OK);
     CHECK(d.n == 10000);
