@@ -28,6 +28,7 @@ struct tui_app {
     char          msg[256];
     int           msg_bad;
     int           synced;
+    int           changed;    /* the last sync changed notes or cards */
     int           full;       /* next frame repaints everything */
     int           quit;
     int64_t       fixed_now;  /* $DLSTUDY_NOW, 0 when unset */
@@ -47,6 +48,11 @@ cli_ctx *tui_app_ctx(tui_app *a) { return a->ctx; }
 store *tui_app_store(tui_app *a) { return a->db; }
 const sched_params *tui_app_sched(tui_app *a) { return &a->sp; }
 int tui_app_synced(tui_app *a) { return a->synced; }
+int tui_app_notes_changed(tui_app *a) { return a->changed; }
+
+static int report_changed(const sync_report *r) {
+    return r->added || r->changed || r->moved || r->removed || r->cards_added || r->cards_removed;
+}
 
 int64_t tui_app_now(tui_app *a) { return a->fixed_now ? a->fixed_now : (int64_t)time(NULL); }
 
@@ -102,6 +108,7 @@ int tui_app_edit_note(tui_app *a, const char *path) {
         else if (r.skipped && r.n_items && r.items[0].detail)
             tui_app_message(a, 1, "not re-read: %s", r.items[0].detail), rc = DLS_ERR_PARSE;
         else tui_app_message(a, 0, "%s re-read", path);
+        a->changed = rc == DLS_OK && report_changed(&r);
         sync_report_deinit(&r);
         reload_all(a);
     }
@@ -186,9 +193,13 @@ static void do_sync(tui_app *a) {
     }
     if (r.skipped) tui_app_message(a, 1, "%d note%s could not be read (dlstudy sync shows why)", r.skipped,
                                    r.skipped == 1 ? "" : "s");
+    a->changed = report_changed(&r);
     sync_report_deinit(&r);
     reload_all(a);
 }
+
+/* Where the time to the first frame went (store, terminal, screen data, drawing). */
+static double t_store, t_term, t_view, t_draw;
 
 static void trace_startup(double t0) {
     const char *path = getenv("DLSTUDY_TRACE_STARTUP");
@@ -199,6 +210,18 @@ static void trace_startup(double t0) {
     clock_gettime(CLOCK_REALTIME, &rt);
     fprintf(f, "first_frame_ms %.2f\nfirst_frame_unix_ns %lld\n", mono_ms() - t0,
             (long long)rt.tv_sec * 1000000000LL + rt.tv_nsec);
+    fprintf(f, "store_open_ms %.2f\nterm_start_ms %.2f\nscreen_data_ms %.2f\ndraw_ms %.2f\n", t_store, t_term,
+            t_view, t_draw);
+    fclose(f);
+}
+
+/* The sync after the first frame and the frame after it, appended to the trace. */
+static void trace_sync(double ms) {
+    const char *path = getenv("DLSTUDY_TRACE_STARTUP");
+    if (!path || !*path) return;
+    FILE *f = fopen(path, "a");
+    if (!f) return;
+    fprintf(f, "sync_and_redraw_ms %.2f\n", ms);
     fclose(f);
 }
 
@@ -317,20 +340,27 @@ int tui_app_run(cli_ctx *ctx, enum tui_screen screen, int argc, char **argv) {
         return DLS_EXIT_USAGE;
     }
     dls_error e = {0};
+    double t = mono_ms();
     tui_app *a = app_new(ctx);
+    t_store = mono_ms() - t, t = mono_ms();
     if (tui_term_start(ctx->color, &e) != DLS_OK) {
         fprintf(stderr, "dlstudy: %s\n", e.msg);
         tui_app_close(a);
         return DLS_EXIT_FAIL;
     }
+    t_term = mono_ms() - t, t = mono_ms();
     push_first(a, screen);
+    t_view = mono_ms() - t, t = mono_ms();
     a->full = 1;
     draw_frame(a);
+    t_draw = mono_ms() - t;
     trace_startup(t0);
     while (!a->quit && !tui_term_quit_requested()) {
         if (!a->synced) {
+            double s0 = mono_ms();
             do_sync(a);
             draw_frame(a);
+            trace_sync(mono_ms() - s0);
             continue;
         }
         tui_view *v = a->stack[a->depth - 1];

@@ -60,6 +60,8 @@ int64_t   tui_app_now(tui_app *a);               /* Unix seconds ($DLSTUDY_NOW f
  * $DLSTUDY_NOW is set, so frames are reproducible. */
 double    tui_app_clock_ms(tui_app *a);
 int       tui_app_synced(tui_app *a);            /* 1 once the notes folder was synced */
+/* 1 when the last sync (or edit) added, changed, moved or removed notes or cards. */
+int       tui_app_notes_changed(tui_app *a);
 /* Pushes v on the view stack (the app frees it when it is popped). */
 void      tui_app_push(tui_app *a, tui_view *v);
 /* A one-line message in the help bar until the next key; bad = 1 shows it as an error. */

@@ -58,20 +58,21 @@ static int month_of(const sched_params *p, int64_t day) {
     return tm.tm_mon;
 }
 
-int tui_data_dash(store *s, const sched_params *p, int64_t now, tui_dash *d, dls_error *e) {
+int tui_data_dash(store *s, const sched_params *p, int64_t now, int full, tui_dash *d, dls_error *e) {
     memset(d, 0, sizeof *d);
     int64_t today = sched_day_of(p, now);
     int64_t day_start = sched_day_start(p, today), day_end = sched_day_start(p, today + 1);
     int rc;
-    /* literals only: store_prepare caches statements by the SQL pointer */
-#define LIVE " FROM cards c JOIN notes n ON n.id = c.note_id WHERE c.gone = 0 AND n.gone = 0"
+    /* Literals only: store_prepare caches statements by the SQL pointer.
+     * Speed: a card row holds its section text before its schedule columns, so reading
+     * `state` of every card walks megabytes. The counts use the (gone, due) index
+     * alone: due IS NULL exactly for new cards, and cards of a gone note are gone. */
     if ((rc = count_query(s, "SELECT count(*) FROM notes WHERE gone = 0 AND parse_ok = 1", 0, 0, &d->notes, e))) return rc;
     if ((rc = count_query(s, "SELECT count(*) FROM notes WHERE gone = 0 AND parse_ok = 0", 0, 0, &d->broken, e))) return rc;
-    if ((rc = count_query(s, "SELECT count(*)" LIVE, 0, 0, &d->cards, e))) return rc;
-    if ((rc = count_query(s, "SELECT count(*)" LIVE " AND c.state <> 0 AND c.due < ?1", day_end, 0, &d->due_today, e))) return rc;
-    if ((rc = count_query(s, "SELECT count(*)" LIVE " AND c.state <> 0 AND c.due < ?1", day_start, 0, &d->overdue, e))) return rc;
-    if ((rc = count_query(s, "SELECT count(*)" LIVE " AND c.state = 0", 0, 0, &d->new_total, e))) return rc;
-#undef LIVE
+    if ((rc = count_query(s, "SELECT count(*) FROM cards WHERE gone = 0 AND due < ?1", day_end, 0, &d->due_today, e))) return rc;
+    if ((rc = count_query(s, "SELECT count(*) FROM cards WHERE gone = 0 AND due < ?1", day_start, 0, &d->overdue, e))) return rc;
+    if ((rc = count_query(s, "SELECT count(*) FROM cards WHERE gone = 0 AND due IS NULL", 0, 0, &d->new_total, e))) return rc;
+    if ((rc = count_query(s, "SELECT count(*) FROM cards WHERE gone = 0", 0, 0, &d->cards, e))) return rc;
     if ((rc = count_query(s, "SELECT count(*) FROM review_history WHERE kind = 'review' AND reviewed_at >= ?1 AND reviewed_at < ?2",
                           day_start, day_end, &d->reviewed_today, e)))
         return rc;
@@ -85,6 +86,9 @@ int tui_data_dash(store *s, const sched_params *p, int64_t now, tui_dash *d, dls
     d->new_today_left = per_day - new_today;
     if (d->new_today_left > d->new_total) d->new_today_left = d->new_total;
     if (d->new_today_left < 0) d->new_today_left = 0;
+
+    d->full = full;
+    if (!full) return DLS_OK;
 
     /* heatmap and streaks: reviews (and dates imported from notes) per study day */
     d->today_wday = wday_monday0(p, today);
@@ -117,7 +121,7 @@ int tui_data_dash(store *s, const sched_params *p, int64_t now, tui_dash *d, dls
     if ((rc = store_check(s, rc, "review history", e))) return rc;
 
     /* forecast */
-    st = store_prepare(s, "SELECT c.due FROM cards c JOIN notes n ON n.id = c.note_id WHERE c.gone = 0 AND n.gone = 0 AND c.state <> 0 AND c.due >= ?1 AND c.due < ?2", e);
+    st = store_prepare(s, "SELECT due FROM cards WHERE gone = 0 AND due >= ?1 AND due < ?2", e);
     if (!st) return e ? e->code : DLS_ERR_DB;
     sqlite3_bind_int64(st, 1, day_end);
     sqlite3_bind_int64(st, 2, sched_day_start(p, today + 1 + TUI_FORECAST_DAYS));
@@ -172,7 +176,8 @@ static char *fold_ascii(const char *s) {
     return f;
 }
 
-int tui_data_notes(store *s, const sched_params *p, int64_t now, tui_note_row **out, int *n, dls_error *e) {
+int tui_data_notes(store *s, const sched_params *p, int64_t now, int with_cards, tui_note_row **out, int *n,
+                   dls_error *e) {
     *out = NULL;
     *n = 0;
     sqlite3_stmt *st = store_prepare(s,
@@ -201,7 +206,9 @@ int tui_data_notes(store *s, const sched_params *p, int64_t now, tui_note_row **
         *n = 0;
         return rc;
     }
-    /* per-note mastery and due cards; rows are looked up by id (sorted copy of ids) */
+    *out = rows;
+    if (!with_cards) return DLS_OK;
+    /* per-note mastery and due cards (rows are in note order only by chance: looked up) */
     st = store_prepare(s, "SELECT c.note_id, " CARD_COLS " FROM cards c WHERE c.gone = 0 ORDER BY c.note_id", e);
     if (!st) return DLS_OK; /* the list is still useful without mastery */
     int64_t day_end = sched_day_start(p, sched_day_of(p, now) + 1);
@@ -229,7 +236,6 @@ int tui_data_notes(store *s, const sched_params *p, int64_t now, tui_note_row **
     }
     if (cur >= 0) rows[cur].level = mastery_acc_level(&acc);
     sqlite3_reset(st);
-    *out = rows;
     return DLS_OK;
 }
 

@@ -26,9 +26,12 @@ typedef struct tui_dash {
     tui_category cat[TUI_MAX_CATEGORIES];
     int n_cat;                         /* the rest, beyond the limit, go into the last */
     int level;                         /* over all cards */
+    int full;                          /* the fields below the counts are filled */
 } tui_dash;
 
-int tui_data_dash(store *s, const sched_params *p, int64_t now, tui_dash *d, dls_error *e);
+/* The dashboard's figures. full = 0 fills only the counts (fast: indexes only, for the
+ * first frame); full = 1 also the streaks, heatmap, forecast and categories. */
+int tui_data_dash(store *s, const sched_params *p, int64_t now, int full, tui_dash *d, dls_error *e);
 
 typedef struct tui_note_row {
     int64_t id;
@@ -38,8 +41,11 @@ typedef struct tui_note_row {
     char   *fold;                           /* title, category, tags, path, lowercased (search) */
 } tui_note_row;
 
-/* Every note that is not gone, by category then title. Free with tui_note_rows_free. */
-int  tui_data_notes(store *s, const sched_params *p, int64_t now, tui_note_row **out, int *n, dls_error *e);
+/* Every note that is not gone, by category then title. with_cards = 0 leaves cards,
+ * due, reviewed and level at 0/-1 (fast, for the first frame). Free with
+ * tui_note_rows_free. */
+int  tui_data_notes(store *s, const sched_params *p, int64_t now, int with_cards, tui_note_row **out, int *n,
+                    dls_error *e);
 void tui_note_rows_free(tui_note_row *rows, int n);
 /* 1 when every word of query (space-separated; ASCII case-insensitive, any script)
  * is a substring of the row's title, category, tags or path. */

@@ -27,7 +27,8 @@ static void refresh(home_view *hv, tui_app *a) {
         return;
     }
     dls_error e = {0};
-    if (tui_data_dash(tui_app_store(a), tui_app_sched(a), tui_app_now(a), &hv->d, &e) != DLS_OK)
+    /* before the first sync (the first frame) only the cheap counts; all after it */
+    if (tui_data_dash(tui_app_store(a), tui_app_sched(a), tui_app_now(a), tui_app_synced(a), &hv->d, &e) != DLS_OK)
         snprintf(hv->err, sizeof hv->err, "%s", e.msg);
     else
         hv->ok = 1;
@@ -77,9 +78,12 @@ static void home_draw(tui_view *v, tui_app *a, tui_grid *g, int y, int h) {
     r++;
     x = 2;
     tui_style ss = {TUI_A_BOLD, TUI_C_WARN};
-    x += tui_grid_printf(g, r, x, w - x, ss, "streak %d day%s", d->streak, d->streak == 1 ? "" : "s");
     tui_style ms = {0, TUI_C_MUTED};
-    x += tui_grid_printf(g, r, x, w - x, ms, " (best %d)   %d notes \xc2\xb7 %d cards", d->best_streak, d->notes, d->cards);
+    if (d->full) {
+        x += tui_grid_printf(g, r, x, w - x, ss, "streak %d day%s", d->streak, d->streak == 1 ? "" : "s");
+        x += tui_grid_printf(g, r, x, w - x, ms, " (best %d)   ", d->best_streak);
+    }
+    x += tui_grid_printf(g, r, x, w - x, ms, "%d notes \xc2\xb7 %d cards", d->notes, d->cards);
     if (d->broken) tui_grid_printf(g, r, x, w - x, (tui_style){TUI_A_BOLD, TUI_C_BAD}, " \xc2\xb7 %d unreadable", d->broken);
     r++;
     if (d->due_today + d->new_today_left > 0 && r < bottom) {
@@ -90,6 +94,7 @@ static void home_draw(tui_view *v, tui_app *a, tui_grid *g, int y, int h) {
     }
     r += 2;
 
+    if (!d->full) return; /* the rest comes a moment later, after the first frame */
     /* heatmap and forecast side by side when there is room, else stacked */
     int heat_w = w >= 100 ? w - 48 : w - 2;
     if (heat_w > 4 + 27) heat_w = 4 + 27;

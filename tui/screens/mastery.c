@@ -40,7 +40,7 @@ static void load(mastery_view *mv, tui_app *a) {
     dls_error e = {0};
     mv->err[0] = '\0';
     if (!tui_app_store(a)) snprintf(mv->err, sizeof mv->err, "no database");
-    else if (tui_data_notes(tui_app_store(a), tui_app_sched(a), tui_app_now(a), &mv->rows, &mv->n, &e) != DLS_OK)
+    else if (tui_data_notes(tui_app_store(a), tui_app_sched(a), tui_app_now(a), tui_app_synced(a), &mv->rows, &mv->n, &e) != DLS_OK)
         snprintf(mv->err, sizeof mv->err, "%s", e.msg);
     if (mv->n) qsort(mv->rows, (size_t)mv->n, sizeof *mv->rows, by_level);
     tui_list_set_count(&mv->list, mv->n);

@@ -44,7 +44,7 @@ static void load(notes_view *nv, tui_app *a) {
     nv->err[0] = '\0';
     dls_error e = {0};
     if (!tui_app_store(a)) snprintf(nv->err, sizeof nv->err, "no database");
-    else if (tui_data_notes(tui_app_store(a), tui_app_sched(a), tui_app_now(a), &nv->rows, &nv->n, &e) != DLS_OK)
+    else if (tui_data_notes(tui_app_store(a), tui_app_sched(a), tui_app_now(a), tui_app_synced(a), &nv->rows, &nv->n, &e) != DLS_OK)
         snprintf(nv->err, sizeof nv->err, "%s", e.msg);
     nv->shown = xcalloc((size_t)(nv->n ? nv->n : 1), sizeof *nv->shown);
     filter(nv);

@@ -288,7 +288,7 @@ static void review_reload(tui_view *v, tui_app *a) {
     review_view *rv = (review_view *)v;
     /* after the first sync an untouched session is rebuilt (new and changed notes);
      * a session under way keeps its queue and refreshes the card in front */
-    if (!rv->started && !rv->revealed) open_session(rv, a);
+    if (!rv->started && !rv->revealed && tui_app_notes_changed(a)) open_session(rv, a);
     else load_card(rv, a, 1);
 }
 
