@@ -344,7 +344,8 @@ static int date_of(const char *s, char out[11]) {
     char d[11];
     memcpy(d, s, 10);
     d[10] = 0;
-    if (!note_date_valid(d) || (s[10] && s[10] != 'T' && s[10] != 't' && s[10] != ' ')) return 0;
+    if (!note_date_valid(d)) return 0;
+    if (s[10] && !((s[10] == 'T' || s[10] == 't' || s[10] == ' ') && isdigit((unsigned char)s[11]))) return 0;
     memcpy(out, d, 11);
     return 1;
 }
@@ -462,6 +463,11 @@ static int parse_yaml(note *n, dls_error *e) {
     yp c = {.n = n, .e = e, .base = n->yaml.off, .line0 = note_line_of(n, n->yaml.off)};
     const unsigned char *y = (const unsigned char *)n->raw + n->yaml.off;
     size_t ylen = n->yaml.len, nonascii = 0;
+    if (ylen >= 3 && !memcmp(y, "\xEF\xBB\xBF", 3)) { /* libyaml drops a leading BOM without counting it */
+        y += 3;
+        ylen -= 3;
+        c.base += 3;
+    }
     for (size_t i = 0; i < ylen; i++) nonascii += y[i] >= 0x80;
     if (nonascii) { /* character index -> byte offset */
         c.cmap = xmalloc((ylen + 1) * sizeof *c.cmap);

@@ -129,7 +129,16 @@ static char *flow_list(const note *n, const note_key *k, const char *const *v, s
     return dls_buf_take(&b);
 }
 
-/* The "  - " prefix of block list items in this note, default two spaces. */
+/* What precedes the top-level keys on their lines (usually nothing). */
+static char *key_indent(const note *n) {
+    if (!n->n_keys) return xstrdup("");
+    size_t s = n->keys[n->n_keys - 1].key.off, ls = line_start(n, s);
+    for (size_t i = ls; i < s; i++)
+        if (n->raw[i] != ' ') return xstrdup(""); /* e.g. a BOM before the first key */
+    return xstrndup(n->raw + ls, s - ls);
+}
+
+/* The "  - " prefix of block list items in this note, default two spaces in from the keys. */
 static char *block_prefix(const note *n) {
     for (size_t i = 0; i < n->n_keys; i++) {
         const note_key *k = &n->keys[i];
@@ -138,7 +147,9 @@ static char *block_prefix(const note *n) {
             return xstrndup(n->raw + ls, s - ls);
         }
     }
-    return xstrdup("  - ");
+    char *ind = key_indent(n), *p = xasprintf("%s  - ", ind);
+    free(ind);
+    return p;
 }
 
 static char *block_items(const char *prefix, const char *eol, const char *const *v, size_t m, char q) {
@@ -191,7 +202,7 @@ static int set_dates(const note *n, edits *E, const note_key *k, const char *con
     note_span last = k->item_spans[k->n_items - 1];
     if (m > k->n_items) {
         size_t      le;
-        const char *eol = eol_at(n, last.off, &le);
+        const char *eol = eol_at(n, last.off + last.len, &le); /* the line where it ends */
         size_t      ls  = line_start(n, last.off);
         char       *pre = xstrndup(n->raw + ls, last.off - ls);
         add_edit(E, le, 0, block_items(pre, *eol ? eol : fm_eol(n), v + k->n_items, m - k->n_items, quote_of(n, last)));
@@ -199,8 +210,8 @@ static int set_dates(const note *n, edits *E, const note_key *k, const char *con
     } else if (m < k->n_items) { /* drop the lines of items m.. (to the end of the last one's line) */
         note_span   prev = k->item_spans[m - 1];
         size_t      a, b;
-        eol_at(n, prev.off, &a);
-        eol_at(n, last.off, &b);
+        eol_at(n, prev.off + prev.len, &a);
+        eol_at(n, last.off + last.len, &b);
         add_edit(E, a, b - a, xstrdup(""));
     }
     return DLS_OK;
@@ -233,6 +244,7 @@ int note_render_owned(const note *n, const note_owned *o, char **out, size_t *ou
     char        num[16];
     dls_buf     add; /* keys appended at the end of the frontmatter */
     dls_buf_init(&add);
+    char       *ind = key_indent(n); /* appended keys line up with the others */
     static const char *const order[4] = {"updated", "mastery", "review_dates", "status"};
     for (int i = 0; i < 4 && !rc; i++) {
         const char *name = order[i];
@@ -256,18 +268,18 @@ int note_render_owned(const note *n, const note_owned *o, char **out, size_t *ou
                 rc = set_dates(n, &E, k, o->review_dates, o->n_review_dates, e);
             } else if (o->n_review_dates) {
                 char *pre = block_prefix(n), *items = block_items(pre, eol, o->review_dates, o->n_review_dates, 0);
-                dls_buf_printf(&add, "review_dates:%s%s", items, eol);
+                dls_buf_printf(&add, "%sreview_dates:%s%s", ind, items, eol);
                 free(pre);
                 free(items);
             } else {
                 char *fl = flow_list(n, NULL, o->review_dates, o->n_review_dates);
-                dls_buf_printf(&add, "review_dates: %s%s", fl, eol);
+                dls_buf_printf(&add, "%sreview_dates: %s%s", ind, fl, eol);
                 free(fl);
             }
         } else if (k) {
             rc = set_scalar(n, &E, k, val, e);
         } else {
-            dls_buf_printf(&add, "%s: %s%s", name, val, eol);
+            dls_buf_printf(&add, "%s%s: %s%s", ind, name, val, eol);
         }
     }
     if (rc) goto done;
@@ -284,7 +296,11 @@ int note_render_owned(const note *n, const note_owned *o, char **out, size_t *ou
     dls_buf_init(&b);
     size_t at = 0;
     for (size_t i = 0; i < E.n; i++) {
-        DLS_ASSERT(E.v[i].off >= at);
+        if (E.v[i].off < at) { /* overlapping edits: a layout this splicer does not handle */
+            dls_buf_deinit(&b);
+            rc = dls_fail(e, DLS_ERR_INVALID, "%s: the owned keys' layout is too unusual to rewrite safely", n->path);
+            goto done;
+        }
         dls_buf_append(&b, n->raw + at, E.v[i].off - at);
         dls_buf_puts(&b, E.v[i].text);
         at = E.v[i].off + E.v[i].len;
@@ -296,6 +312,7 @@ done:
     for (size_t i = 0; i < E.n; i++) free(E.v[i].text);
     free(E.v);
     dls_buf_deinit(&add);
+    free(ind);
     return rc;
 }
 
