@@ -56,8 +56,8 @@ start() { # start W H: a fresh notes copy and database, dlstudy on the dashboard
     T kill-server 2>/dev/null
     runs=$((runs + 1)) sock="dls-test-$$-$runs" # a new server: the old one may still be exiting
     T new-session -d -s dls -x "$w" -y "$h" \
-        "env -i PATH=\"$PATH\" HOME=\"$tmp/$size/home\" LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color TZ=UTC \
-         EDITOR=true ./dlstudy --notes \"$tmp/$size/notes\" --db \"$tmp/$size/db.sqlite\"; echo \"EXIT=\$?\"; sleep 60"
+        "ulimit -c 0; env -i PATH=\"$PATH\" HOME=\"$tmp/$size/home\" LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color TZ=UTC \
+         EDITOR=true $3 ./dlstudy --notes \"$tmp/$size/notes\" --db \"$tmp/$size/db.sqlite\"; echo \"EXIT=\$?\"; sleep 60"
 }
 
 run_size() {
@@ -141,7 +141,41 @@ run_ctrl_c() {
     if [ "$(T display -p -t dls '#{cursor_flag}')" = 1 ]; then ok; else bad "Ctrl-C leaves the cursor hidden"; fi
 }
 
+# a signal from outside (SIGTERM: quits; SIGSEGV: a crash) restores the terminal too
+run_signal() {
+    size="80x24-$1"
+    start 80 24
+    size="80x24-$1"
+    expect "Dashboard" "dlstudy starts for SIG$1" 10
+    pid=$(ps -o pid= --ppid "$(T display -p -t dls '#{pane_pid}')" | head -n 1 | tr -d ' ')
+    if [ -z "$pid" ]; then bad "cannot find dlstudy's pid"; return; fi
+    kill -s "$1" "$pid"
+    expect "EXIT=$2" "SIG$1 ends dlstudy with status $2"
+    if [ "$(T display -p -t dls '#{alternate_on}')" = 0 ]; then ok; else bad "SIG$1 leaves the alternate screen on"; fi
+    if [ "$(T display -p -t dls '#{cursor_flag}')" = 1 ]; then ok; else bad "SIG$1 leaves the cursor hidden"; fi
+}
+
+# NO_COLOR: attributes only, no colour escape sequences; with colours, some
+run_colors() {
+    size="80x24-nocolor"
+    start 80 24 NO_COLOR=1
+    size="80x24-nocolor"
+    expect "Dashboard" "dlstudy starts with NO_COLOR" 10
+    if T capture-pane -e -p -t dls | grep -q "$(printf '\033')\[[0-9;]*3[0-7]m"; then bad "colours with NO_COLOR set"; else ok; fi
+    T send-keys -t dls q
+    expect "EXIT=0" "q quits"
+    size="80x24-color"
+    start 80 24
+    size="80x24-color"
+    expect "Dashboard" "dlstudy starts with colours" 10
+    if T capture-pane -e -p -t dls | grep -q "$(printf '\033')\[[0-9;]*3[0-7]m"; then ok; else bad "no colours on a colour terminal"; fi
+    T send-keys -t dls q
+}
+
 run_size 80 24
 run_size 120 40
 run_ctrl_c 80 24
+run_signal TERM 0
+run_signal SEGV 139
+run_colors
 done_
