@@ -98,9 +98,36 @@ HOT static void im2col(const nn_conv_desc *d, const float *x, float *cols) {
             }
 }
 
-/* dx (C, H, W) += col2im(dcols (CKK, P)); dx must be zeroed by the caller. */
-HOT static void col2im(const nn_conv_desc *d, const float *dcols, float *dx) {
+/* col2im for a "same" convolution: zero the entries of each dcols row that stand for
+ * padding columns (dcols is scratch), then one flat add of the row into the shifted
+ * plane, the mirror of im2col_same. */
+HOT static void col2im_same(const nn_conv_desc *d, float *dcols, float *dx) {
+    int K = d->K, pad = d->pad, H = d->H, W = d->W, P = H * W;
+    for (int c = 0; c < d->C; c++)
+        for (int kh = 0; kh < K; kh++)
+            for (int kw = 0; kw < K; kw++) {
+                float *r  = dcols + ((size_t)(c * K + kh) * K + kw) * P;
+                float *xp = dx + (size_t)c * P;
+                int dh = kh - pad, dw = kw - pad, shift = dh * W + dw;
+                if (dw < 0)
+                    for (int oh = 0; oh < H; oh++)
+                        for (int ow = 0; ow < -dw; ow++) r[oh * W + ow] = 0;
+                if (dw > 0)
+                    for (int oh = 0; oh < H; oh++)
+                        for (int ow = W - dw; ow < W; ow++) r[oh * W + ow] = 0;
+                int lo = dh < 0 ? -dh * W : 0, hi = dh > 0 ? (H - dh) * W : P;
+                if (lo < -shift) lo = -shift;          /* only zeroed entries fall outside */
+                if (hi > P - shift) hi = P - shift;
+                float *xs = xp + shift;
+                for (int i = lo; i < hi; i++) xs[i] += r[i];
+            }
+}
+
+/* dx (C, H, W) += col2im(dcols (CKK, P)); dx must be zeroed by the caller; dcols may be
+ * clobbered. */
+HOT static void col2im(const nn_conv_desc *d, float *dcols, float *dx) {
     int K = d->K, S = d->stride, pad = d->pad, H = d->H, W = d->W, OH = d->OH, OW = d->OW;
+    if (S == 1 && OH == H && OW == W && 2 * pad == K - 1) { col2im_same(d, dcols, dx); return; }
     for (int c = 0; c < d->C; c++)
         for (int kh = 0; kh < K; kh++)
             for (int kw = 0; kw < K; kw++) {
@@ -306,6 +333,28 @@ void cpu_conv_pool_fwd(const nn_conv_desc *c, const nn_pool_desc *p, const float
 HOT static void unpool_relu(const nn_pool_desc *p, int OC, size_t P, const float *py,
                             const int32_t *idx, const float *pdy, float *dconv, float *db) {
     size_t po = (size_t)p->OH * p->OW;
+    if (p->kh == 2 && p->kw == 2 && p->stride == 2 && p->pad == 0 && p->H % 2 == 0 &&
+        p->W % 2 == 0) {
+        /* the windows tile the plane: write each window whole, no zeroing pass */
+        int W = p->W;
+        for (int oc = 0; oc < OC; oc++) {
+            const float   *yy = py + oc * po, *gg = pdy + oc * po;
+            const int32_t *ii = idx + oc * po;
+            float         *dc = dconv + oc * P, s = 0;
+            for (int oh = 0; oh < p->OH; oh++)
+                for (int ow = 0; ow < p->OW; ow++) {
+                    int   k = oh * p->OW + ow, base = 2 * oh * W + 2 * ow, at = ii[k] - base;
+                    float g = yy[k] > 0 ? gg[k] : 0.0f;
+                    dc[base]         = at == 0 ? g : 0.0f;
+                    dc[base + 1]     = at == 1 ? g : 0.0f;
+                    dc[base + W]     = at == W ? g : 0.0f;
+                    dc[base + W + 1] = at == W + 1 ? g : 0.0f;
+                    s += g;
+                }
+            db[oc] += s;
+        }
+        return;
+    }
     memset(dconv, 0, (size_t)OC * P * sizeof *dconv);
     for (int oc = 0; oc < OC; oc++) {
         const float   *yy = py + oc * po, *gg = pdy + oc * po;
