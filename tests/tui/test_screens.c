@@ -131,6 +131,22 @@ static void test_review(cli_ctx *ctx) {
     free(f);
     CHECK(db_count("SELECT count(*) FROM review_log WHERE kind = 'undo'") == 1);
     CHECK(db_count("SELECT count(*) FROM review_history WHERE kind = 'review'") == 0);
+    /* l: the labs screen with the card's lab (the note says labs: [activations]) first */
+    tui_app_send(a, 'l');
+    f = frame(a, 100, 30);
+    CHECK(strstr(f, "Labs") != NULL);
+    CHECK(strstr(f, "\xe2\x86\x92 activations") != NULL);
+    free(f);
+    tui_app_send(a, 'q');
+    f = frame(a, 80, 24);
+    CHECK(strstr(f, "ReLU") != NULL);                 /* back on the same card */
+    free(f);
+    /* ? lists the review keys */
+    tui_app_send(a, '?');
+    f = frame(a, 80, 24);
+    CHECK(strstr(f, "undo") != NULL && strstr(f, "skip") != NULL);
+    free(f);
+    tui_app_send(a, 'q');
     /* skip, then grade every card: the session ends */
     tui_app_send(a, 's');
     for (int i = 0; i < 10; i++) {

@@ -20,7 +20,7 @@ int tui_heatmap_draw(tui_grid *g, int y, int x, int w, const int *counts, int nd
     tui_style ms = {0, TUI_C_MUTED};
     for (int r = 0; r < 7; r++) tui_grid_puts(g, y + 1 + r, x, label, ms, wd[r]);
     /* the last column is this week; day index of (week c, weekday r) counts back from today */
-    int last_month = -1;
+    int last_month = -1, label_end = 0;
     for (int c = 0; c < weeks; c++) {
         for (int r = 0; r < 7; r++) {
             int back = (weeks - 1 - c) * 7 + (today_wday - r);
@@ -39,12 +39,13 @@ int tui_heatmap_draw(tui_grid *g, int y, int x, int w, const int *counts, int nd
             tui_style st = {0, (uint8_t)color};
             tui_grid_fill(g, y + 1 + r, x + label + c, 1, ch, st);
             if (r == 0 && month_of_day && month_of_day[i] != last_month) {
-                if (last_month >= 0 || c == 0) {
-                    int m = month_of_day[i];
-                    if (c + 3 <= weeks && m >= 0 && m < 12)
-                        tui_grid_puts(g, y, x + label + c, 3, ms, months[m]);
+                /* a label where a month starts, if it does not run into the last one */
+                int m = month_of_day[i];
+                if (c >= label_end && c + 3 <= weeks && m >= 0 && m < 12) {
+                    tui_grid_puts(g, y, x + label + c, 3, ms, months[m]);
+                    label_end = c + 4;
                 }
-                last_month = month_of_day[i];
+                last_month = m;
             }
         }
     }
