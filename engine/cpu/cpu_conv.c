@@ -333,28 +333,6 @@ void cpu_conv_pool_fwd(const nn_conv_desc *c, const nn_pool_desc *p, const float
 HOT static void unpool_relu(const nn_pool_desc *p, int OC, size_t P, const float *py,
                             const int32_t *idx, const float *pdy, float *dconv, float *db) {
     size_t po = (size_t)p->OH * p->OW;
-    if (p->kh == 2 && p->kw == 2 && p->stride == 2 && p->pad == 0 && p->H % 2 == 0 &&
-        p->W % 2 == 0) {
-        /* the windows tile the plane: write each window whole, no zeroing pass */
-        int W = p->W;
-        for (int oc = 0; oc < OC; oc++) {
-            const float   *yy = py + oc * po, *gg = pdy + oc * po;
-            const int32_t *ii = idx + oc * po;
-            float         *dc = dconv + oc * P, s = 0;
-            for (int oh = 0; oh < p->OH; oh++)
-                for (int ow = 0; ow < p->OW; ow++) {
-                    int   k = oh * p->OW + ow, base = 2 * oh * W + 2 * ow, at = ii[k] - base;
-                    float g = yy[k] > 0 ? gg[k] : 0.0f;
-                    dc[base]         = at == 0 ? g : 0.0f;
-                    dc[base + 1]     = at == 1 ? g : 0.0f;
-                    dc[base + W]     = at == W ? g : 0.0f;
-                    dc[base + W + 1] = at == W + 1 ? g : 0.0f;
-                    s += g;
-                }
-            db[oc] += s;
-        }
-        return;
-    }
     memset(dconv, 0, (size_t)OC * P * sizeof *dconv);
     for (int oc = 0; oc < OC; oc++) {
         const float   *yy = py + oc * po, *gg = pdy + oc * po;
