@@ -203,15 +203,16 @@ int review_note_mastery(store *s, const sched_params *p, int64_t note_id, int64_
 
 int review_write_note(store *s, const char *notes_dir, const sched_params *p, int64_t note_id, int64_t now,
                       dls_error *e) {
-    sqlite3_stmt *st = store_prepare(s, "SELECT path, gone FROM notes WHERE id = ?1", e);
+    sqlite3_stmt *st = store_prepare(s, "SELECT path, gone, file_size, file_mtime FROM notes WHERE id = ?1", e);
     if (!st) return e ? e->code : DLS_ERR_DB;
     sqlite3_bind_int64(st, 1, note_id);
     if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_reset(st);
         return dls_fail(e, DLS_ERR_NOTFOUND, "note %lld not found", (long long)note_id);
     }
-    char *rel  = xstrdup((const char *)sqlite3_column_text(st, 0));
-    int   gone = sqlite3_column_int(st, 1);
+    char   *rel         = xstrdup((const char *)sqlite3_column_text(st, 0));
+    int     gone        = sqlite3_column_int(st, 1);
+    int64_t synced_size = sqlite3_column_int64(st, 2), synced_mtime = sqlite3_column_int64(st, 3);
     sqlite3_reset(st);
     char *file = xasprintf("%s/%s", notes_dir, rel);
     int   rc   = DLS_OK;
@@ -278,8 +279,12 @@ int review_write_note(store *s, const char *notes_dir, const sched_params *p, in
     if (!dates) o.review_dates = none; /* an empty list, not "keep" */
 
     if ((rc = note_load(file, notes_dir, &n, e)) != DLS_OK) goto done;
+    /* edited since the last sync? then the next sync must still read it: keep the old
+     * identity in the database (the write-back only touches the owned keys) */
+    int was_synced = n->id.size == synced_size && n->id.mtime_ns == synced_mtime;
     note_file_id id;
     if ((rc = note_write_owned(n, &o, &id, e)) != DLS_OK) goto done;
+    if (!was_synced) id.size = synced_size, id.mtime_ns = synced_mtime;
 
     /* record what the file now says and its identity: the next sync need not read it */
     dls_buf joined;

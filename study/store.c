@@ -41,6 +41,13 @@ int store_check(store *s, int rc, const char *what, dls_error *e) {
     case SQLITE_BUSY: case SQLITE_LOCKED:
         return dls_fail(e, DLS_ERR_BUSY, "%s: database is busy (another dlstudy is using it); try again",
                         s->path);
+    case SQLITE_CANTOPEN:
+        return dls_fail(e, DLS_ERR_IO, "%s: cannot open the database (does its folder exist and may we write it?)",
+                        s->path);
+    case SQLITE_READONLY:
+        return dls_fail(e, DLS_ERR_IO, "%s: the database is read-only", s->path);
+    case SQLITE_FULL:
+        return dls_fail(e, DLS_ERR_IO, "%s: disk full", s->path);
     case SQLITE_NOTADB: case SQLITE_CORRUPT:
         return dls_fail(e, DLS_ERR_CORRUPT,
                         "%s: not a dlstudy database or corrupt (%s); it was left untouched: "

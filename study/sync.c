@@ -27,7 +27,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* ---- a string -> index hash map (open addressing; keys borrowed) ---- */
+/* ---- a string -> index hash map (open addressing; keys copied, since rows change
+ * their strings while the maps still hold the old entries) ---- */
 
 typedef struct strmap {
     const char **keys;
@@ -47,7 +48,14 @@ static void strmap_put(strmap *m, const char *k, size_t v) {
     if (!k || !*k) return;
     if (2 * (m->n + 1) > m->cap) strmap_grow(m);
     size_t i = strmap_slot(m, k);
-    if (!m->keys[i]) m->n++;
+    if (!m->keys[i]) m->n++, m->keys[i] = xstrdup(k);
+    m->vals[i] = v;
+}
+
+/* strmap_grow moves the copies it already owns */
+static void strmap_move(strmap *m, const char *k, size_t v) {
+    size_t i = strmap_slot(m, k);
+    m->n++;
     m->keys[i] = k;
     m->vals[i] = v;
 }
@@ -59,7 +67,7 @@ static void strmap_grow(strmap *m) {
     m->keys = xcalloc(m->cap, sizeof *m->keys);
     m->vals = xcalloc(m->cap, sizeof *m->vals);
     for (size_t i = 0; i < old.cap; i++)
-        if (old.keys[i]) strmap_put(m, old.keys[i], old.vals[i]);
+        if (old.keys[i]) strmap_move(m, old.keys[i], old.vals[i]);
     free(old.keys), free(old.vals);
 }
 
@@ -71,6 +79,7 @@ static size_t strmap_get(const strmap *m, const char *k) {
 }
 
 static void strmap_free(strmap *m) {
+    for (size_t i = 0; i < m->cap; i++) free((char *)m->keys[i]);
     free(m->keys), free(m->vals);
     memset(m, 0, sizeof *m);
 }

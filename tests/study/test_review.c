@@ -139,17 +139,33 @@ int main(void) {
     CHECK(strstr(after, "2026-02-01, 2026-02-09]") != NULL);
     free(after);
 
+    /* edited on disk since the last sync: the write-back works, and the next sync still
+     * reads the edit (the recorded identity is not refreshed) */
+    after = get("g.md");
+    char *edited = xasprintf("%s\n## Fourth\n\nFour.\n", after);
+    free(after);
+    put("g.md", edited);
+    free(edited);
+    c = review_current(rs);
+    CHECK(c && !strcmp(c->front, "Second"));
+    CHECK(review_grade(rs, SCHED_GOOD, now + 15, -1, &out, &e) == DLS_OK && out.wrote_note == 1);
+    after = get("g.md");
+    CHECK(strstr(after, "## Fourth") != NULL);
+    free(after);
+    CHECK(sync_run(s, root, now + 16, &r, &e) == DLS_OK && r.changed == 1 && r.cards_added == 1);
+    sync_report_deinit(&r);
+
     /* a note broken on disk: the review is saved, the failure reported, the file untouched */
     const char *broken = "---\ntitle: Gamma\ntitle: again\n---\n## First\n";
     put("g.md", broken);
     c = review_current(rs);
-    CHECK(c && !strcmp(c->front, "Second"));
+    CHECK(c && !strcmp(c->front, "Second")); /* its 10m step, re-queued */
     CHECK(review_grade(rs, SCHED_AGAIN, now + 20, -1, &out, &e) == DLS_OK);
     CHECK(out.wrote_note == 0 && strstr(out.note_msg, "g.md") != NULL);
     after = get("g.md");
     CHECK_STR(after, broken);
     free(after);
-    CHECK(count(s, "SELECT count(*) FROM review_history WHERE kind = 'review'") == 2);
+    CHECK(count(s, "SELECT count(*) FROM review_history WHERE kind = 'review'") == 3);
     review_session_free(rs);
 
     /* a new session the same day: the daily limit counts cards introduced today */

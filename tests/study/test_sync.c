@@ -135,7 +135,9 @@ int main(void) {
 
     /* 4. move: same key, new path; progress kept */
     char *from = xasprintf("%s/a.md", root), *to = xasprintf("%s/sub/deeper/alpha.md", root);
-    dls_mkdir_p(xasprintf("%s/sub/deeper", root), NULL);
+    char *deeper = xasprintf("%s/sub/deeper", root);
+    dls_mkdir_p(deeper, NULL);
+    free(deeper);
     CHECK(rename(from, to) == 0);
     CHECK(sync_run(s, root, now, &r, &e) == DLS_OK);
     CHECK(r.moved == 1 && r.added == 0 && r.removed == 0);
