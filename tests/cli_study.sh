@@ -15,7 +15,7 @@ has() { # has DESCRIPTION FILE PATTERN (fixed string)
     if grep -qF -- "$3" "$2"; then ok; else bad "$1: '$3' not in output:"; sed 's/^/    /' "$2" >&2; fi
 }
 
-BIN=$(pwd)/dlstudy
+BIN=${DLSTUDY_BIN:-$(pwd)/dlstudy} # DLSTUDY_BIN: e.g. a sanitizer build
 if [ ! -x "$BIN" ]; then
     echo "cli_study: 0 passed, 1 failed, 0 skipped (no ./dlstudy: run make)"
     exit 1
@@ -119,6 +119,16 @@ has "simulate without steps" $O "2026-01-01T00:00:00Z${TAB}1${TAB}0.2120${TAB}6.
 printf 'yesterday 3\n' | $D sched simulate > $O 2>&1; check "simulate bad line exit 1" [ $? -eq 1 ]
 has "simulate bad line position" $O "stdin:1:1:"
 $D sched simulate --retention 0.5 < /dev/null > $O 2>&1; check "retention out of range is usage" [ $? -eq 2 ]
+
+# scheduler settings: listed, changed, a bad value refused and the old one kept
+$D sched settings > $O 2>&1; check "settings exit 0" [ $? -eq 0 ]
+has "settings retention" $O "desired_retention  0.9"
+$D sched set desired_retention 0.85 > $O 2>&1; check "set exit 0" [ $? -eq 0 ]
+has "set shows the new value" $O "desired_retention  0.85"
+$D sched set desired_retention 0.99 > $O 2>&1; check "set out of range exit 2" [ $? -eq 2 ]
+has "set out of range says why" $O "outside 0.70-0.97"
+$D sched settings > $O 2>&1
+has "old value kept" $O "desired_retention  0.85"
 
 # usage errors and --help
 $D due --bogus > $O 2>&1; check "unknown option exit 2" [ $? -eq 2 ]

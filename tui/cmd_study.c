@@ -942,13 +942,73 @@ static void iso_utc(int64_t t, char *buf, size_t n) {
     strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+static const char *const setting_keys[] = {
+    "desired_retention", "learning_steps", "relearning_steps", "rollover_hour", "maximum_interval", "fuzz",
+    "new_per_day",
+};
+
+/* `sched settings` lists the scheduler settings; `sched set KEY VALUE` changes one,
+ * refusing a value the scheduler would not accept. */
+static int sched_settings(cli_ctx *ctx, int argc, char **argv) {
+    int set = !strcmp(argv[1], "set");
+    const char *key = NULL, *value = NULL;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--plain")) continue;
+        if (!set) return cli_usage_error("sched", "sched settings takes no arguments");
+        if (!key) key = argv[i];
+        else if (!value) value = argv[i];
+        else return cli_usage_error("sched", "sched set KEY VALUE");
+    }
+    size_t nk = sizeof setting_keys / sizeof setting_keys[0], k = 0;
+    if (set) {
+        if (!key || !value) return cli_usage_error("sched", "sched set KEY VALUE");
+        while (k < nk && strcmp(setting_keys[k], key) != 0) k++;
+        if (k == nk) return cli_usage_error("sched", "unknown setting '%s' (see dlstudy sched settings)", key);
+        char *end;
+        if ((!strcmp(key, "new_per_day") || !strcmp(key, "rollover_hour") || !strcmp(key, "maximum_interval")) &&
+            (strtol(value, &end, 10) < 0 || *end || end == value))
+            return cli_usage_error("sched", "%s wants a whole number", key);
+        if (!strcmp(key, "fuzz") && strcmp(value, "on") && strcmp(value, "off"))
+            return cli_usage_error("sched", "fuzz wants on or off");
+    }
+    store *s = open_store(ctx, "sched");
+    if (!s) return DLS_EXIT_FAIL;
+    dls_error e = {0};
+    sched_params p;
+    int rc = DLS_EXIT_OK;
+    if (set) {
+        char *old = store_setting_get(s, key);
+        if (store_setting_set(s, key, value, &e) != DLS_OK) {
+            fprintf(stderr, "dlstudy sched: %s\n", e.msg);
+            rc = DLS_EXIT_FAIL;
+        } else if (store_sched_params(s, &p, &e) != DLS_OK) {
+            /* not acceptable: put the old value back */
+            if (old) store_setting_set(s, key, old, NULL);
+            rc = cli_usage_error("sched", "%s", e.msg);
+        }
+        free(old);
+    }
+    if (rc == DLS_EXIT_OK)
+        for (k = 0; k < nk; k++) {
+            char *v = store_setting_get(s, setting_keys[k]);
+            printf("%-18s %s\n", setting_keys[k], v ? v : "");
+            free(v);
+        }
+    store_free(s);
+    return rc;
+}
+
 int cmd_sched(cli_ctx *ctx, int argc, char **argv) {
-    (void)ctx;
     if (wants_help(argc, argv) || argc < 2) {
         FILE *f = argc < 2 && !wants_help(argc, argv) ? stderr : stdout;
         fprintf(f, "usage: dlstudy sched simulate [--retention R] [--learning-steps LIST]\n"
                    "                              [--relearning-steps LIST] [--fuzz on|off]\n"
-                   "                              [--maximum-interval DAYS]\n\n"
+                   "                              [--maximum-interval DAYS]\n"
+                   "       dlstudy sched settings\n"
+                   "       dlstudy sched set KEY VALUE\n\n"
+                   "settings lists the scheduler settings in the database (desired_retention 0.70-0.97,\n"
+                   "learning_steps and relearning_steps like 1m,10m or empty, rollover_hour 0-23,\n"
+                   "maximum_interval in days, fuzz on|off, new_per_day); set changes one.\n\n"
                    "Replays one card's reviews through the FSRS-6 scheduler (default parameters).\n"
                    "Reads lines `<UTC ISO-8601 time> <rating 1-4>` on stdin (blank lines and # comments\n"
                    "are skipped) and prints one tab-separated line per review: review time, rating,\n"
@@ -963,8 +1023,9 @@ int cmd_sched(cli_ctx *ctx, int argc, char **argv) {
                    "Exit status: 0 ok, 1 bad input line, 2 usage.\n");
         return f == stdout ? DLS_EXIT_OK : DLS_EXIT_USAGE;
     }
+    if (!strcmp(argv[1], "settings") || !strcmp(argv[1], "set")) return sched_settings(ctx, argc, argv);
     if (strcmp(argv[1], "simulate") != 0)
-        return cli_usage_error("sched", "unknown subcommand '%s' (try: sched simulate)", argv[1]);
+        return cli_usage_error("sched", "unknown subcommand '%s' (try: sched simulate, sched settings)", argv[1]);
     sched_params p;
     sched_params_default(&p);
     p.fuzz = 0;
