@@ -242,7 +242,7 @@ static void test_days(void) {
     sched_day_to_date(-1, buf);
     CHECK_STR(buf, "1969-12-31");
     /* another zone: the boundary follows local time */
-    setenv("TZ", "Asia/Shanghai", 1);
+    setenv("TZ", "CST-8", 1); /* POSIX form: needs no tzdata */
     tzset();
     CHECK(sched_day_start(&p, sched_day_of(&p, iso(2026,3,2,10,0))) == iso(2026,3,1,20,0));
     setenv("TZ", "UTC", 1);
