@@ -20,7 +20,7 @@ int main(void) {
         CHECK(mastery_of_card(&p, &r, now) == want[i]);
     }
     /* long overdue: R below 0.7 costs a level (S = 10 days: R(200 d) = (1 + F 200 / 10)^-w20
-     * is about 0.62; R(5 d) about 0.95) */
+     * is about 0.62; R(5 d) about 0.94) */
     sched_card o = {.state = SCHED_REVIEW, .s = 10, .d = 5, .reps = 3, .last_review = now - 200 * 86400, .due = 1};
     CHECK(sched_card_retrievability(&p, &o, now) < 0.7);
     CHECK(mastery_of_card(&p, &o, now) == 2);
