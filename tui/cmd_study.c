@@ -809,8 +809,6 @@ static char *find_note(cli_ctx *ctx, store *s, const char *arg) {
     char *found = NULL;
     if (sqlite3_step(st) == SQLITE_ROW) {
         found = xasprintf("%s/%s", ctx->paths.notes_dir, (const char *)sqlite3_column_text(st, 0));
-        int exact = 0;
-        (void)exact;
         if (sqlite3_step(st) == SQLITE_ROW) {
             /* two candidates: only an exact title match decides */
             sqlite3_reset(st);
@@ -852,7 +850,8 @@ int cmd_edit(cli_ctx *ctx, int argc, char **argv) {
     store *s = open_store(ctx, "edit");
     char *file = find_note(ctx, s, arg);
     if (!file) {
-        fprintf(stderr, "dlstudy edit: no note '%s' (as a path, in %s, or by title)\n", arg, ctx->paths.notes_dir);
+        fprintf(stderr, "dlstudy edit: no single note matches '%s' (a path, a path in %s, or enough of a title)\n",
+                arg, ctx->paths.notes_dir);
         store_free(s);
         return DLS_EXIT_FAIL;
     }
@@ -1185,7 +1184,6 @@ int cmd_review_plain(cli_ctx *ctx, int argc, char **argv) {
     while (!quit) {
         const store_card *c = review_current(rs);
         if (!c) break;
-        int64_t card_id = c->id;
         printf("\n[%d done, %zu left] %s  (%s)\n", review_reviewed(rs), review_remaining(rs),
                review_current_title(rs), review_current_path(rs));
         if (*c->heading_path && strcmp(c->heading_path, c->front) != 0) printf("%s\n", c->heading_path);
@@ -1265,7 +1263,6 @@ int cmd_review_plain(cli_ctx *ctx, int argc, char **argv) {
             }
             printf("saved: %s, next in %s\n", sched_rating_name(g), ch[g - 1].label);
             if (!out.wrote_note && out.note_msg[0]) printf("note not updated: %s\n", out.note_msg);
-            (void)card_id;
             break;
         }
     }
