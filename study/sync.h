@@ -10,7 +10,8 @@
  *   - a note seen for the first time honours its review_dates: past dates become
  *     history without ratings (review_log kind 'import', one row per date, on the note's
  *     first card: the dates belong to the note), the next unpassed date is every card's
- *     due date (see sync.c for the memory state this implies);
+ *     due date (see sync.c for the memory state this implies); later edits of
+ *     review_dates are not read back: the database owns the schedule and the key mirrors it;
  *   - a note whose file disappears is marked gone (cards and history kept, so it comes
  *     back if the file does); a broken note is skipped and reported, never rewritten,
  *     and keeps the cards it had.

@@ -42,7 +42,7 @@ has "warm sync" $O "0 added, 0 changed, 0 moved, 0 removed, 1 skipped, 2 unchang
 
 # due: beta's next review date (2026-02-10) is 9 days away
 $D due --days 10 > $O 2>&1; check "due exit 0" [ $? -eq 0 ]
-has "due today" $O "Due today (2026-02-01 Sun): 0 cards (0 overdue); 3 new cards not yet studied"
+has "due today" $O "Due today (2026-02-01 Sun): 0 cards (0 overdue); 3 new cards not yet studied, 3 of them today"
 has "due forecast" $O "2026-02-10 Tue  1"
 
 # review --plain with piped answers: Enter, good, Enter, easy, quit

@@ -259,8 +259,15 @@ int cmd_due(cli_ctx *ctx, int argc, char **argv) {
                              "AND n.gone = 0 AND c.due IS NOT NULL AND c.due < ?1", t0, 0);
     int fresh = count_q(s, "SELECT count(*) FROM cards c JOIN notes n ON n.id = c.note_id WHERE c.gone = 0 AND "
                            "n.gone = 0 AND c.due IS NULL AND c.state = 0", 0, 0);
-    printf("Due today (%s): %d card%s (%d overdue); %d new card%s not yet studied\n", label, due,
-           due == 1 ? "" : "s", overdue, fresh, fresh == 1 ? "" : "s");
+    int introduced = count_q(s, "SELECT count(*) FROM review_history WHERE kind = 'review' AND state_before = 0 "
+                                "AND reviewed_at >= ?1 AND reviewed_at < ?2", t0, t1);
+    char *npd = store_setting_get(s, "new_per_day");
+    int new_today = (npd ? atoi(npd) : 20) - introduced;
+    free(npd);
+    if (new_today > fresh) new_today = fresh;
+    if (new_today < 0) new_today = 0;
+    printf("Due today (%s): %d card%s (%d overdue); %d new card%s not yet studied, %d of them today\n", label,
+           due, due == 1 ? "" : "s", overdue, fresh, fresh == 1 ? "" : "s", new_today);
     sqlite3_stmt *st = store_prepare(
         s, "SELECT n.path, n.title, count(*), sum(c.due < ?2) FROM cards c JOIN notes n ON n.id = c.note_id "
            "WHERE c.gone = 0 AND n.gone = 0 AND c.due IS NOT NULL AND c.due < ?1 GROUP BY n.id "
