@@ -127,11 +127,59 @@ static void test_wrap_and_tables(void) {
     tui_lines_deinit(&ls);
     free(t);
     /* styles: strong is bold, inline code has the code colour, links are underlined */
-    render("**b** `c` [l](http://x)", 40, &ls);
+    free(render("**b** `c` [l](http://x)", 40, &ls));
     CHECK(ls.n == 1 && ls.v[0].cells[0].st.attr & TUI_A_BOLD);
     CHECK(ls.v[0].cells[2].st.color == TUI_C_CODE);
     CHECK(ls.v[0].cells[4].st.attr & TUI_A_UNDERLINE);
     tui_lines_deinit(&ls);
+}
+
+/* Random documents from markdown's sharp pieces (pipes, fences, lists, quotes, CJK,
+ * escapes, invalid bytes) at random widths: every line fits, nothing crashes. */
+static void test_random(void) {
+    static const char *const bits[] = {
+        "|", "| a | b |\n", "|---|:-:|\n", "```", "```py\n", "\n", "\n\n", "- ", "1. ", "> ", "# ", "### ",
+        "**", "*", "`", "[x](http://u)", "<http://a.b>", "![i](p)", "---\n", "- [ ] ", "- [x] ",
+        "深度学习", "🚀", "e\xcc\x81", "\t", "  ", "\x1b[31m", "\xc2\x9b", "\xe2\x80\xae", "\xff", "\\|",
+        "word ", "longwordwithoutanyspacesatallthatkeepsgoing", "    code\n", "<div>\n", "\r\n",
+    };
+    unsigned seed = 12345;
+    int ok = 1;
+    for (int it = 0; it < 1500 && ok; it++) {
+        dls_buf b;
+        dls_buf_init(&b);
+        dls_buf_puts(&b, "");
+        seed = seed * 1103515245u + 12345u;
+        int n = (int)(seed >> 16) % 60;
+        for (int k = 0; k < n; k++) {
+            seed = seed * 1103515245u + 12345u;
+            dls_buf_puts(&b, bits[(seed >> 16) % (sizeof bits / sizeof bits[0])]);
+        }
+        seed = seed * 1103515245u + 12345u;
+        int width = 10 + (int)(seed >> 16) % 90;
+        tui_lines ls = {0};
+        tui_md_render(b.data, b.len, width, &ls);
+        for (int i = 0; i < ls.n; i++) {
+            int w = 0;
+            for (int c = 0; c < ls.v[i].n; c++) {
+                w += ls.v[i].cells[c].width;
+                uint32_t ch = ls.v[i].cells[c].ch;
+                if (ch < 0x20 || (ch >= 0x7f && ch < 0xa0) || (ch >= 0x202a && ch <= 0x202e)) ok = 0;
+            }
+            /* a table whose columns cannot shrink further may overflow (the view clips
+             * it); every other line fits */
+            int table = 0;
+            for (int c = 0; c < ls.v[i].n; c++) {
+                uint32_t ch = ls.v[i].cells[c].ch;
+                table |= ch == 0x2502 || ch == 0x250c || ch == 0x251c || ch == 0x2514;
+            }
+            if (w > width && !table) ok = 0;
+            if (!ok) fprintf(stderr, "random doc %d, width %d, line %d:\n%s\n", it, width, i, b.data);
+        }
+        tui_lines_deinit(&ls);
+        dls_buf_deinit(&b);
+    }
+    CHECK(ok);
 }
 
 int main(void) {
@@ -143,5 +191,6 @@ int main(void) {
     test_wrap_and_tables();
     test_sanitize();
     test_goldens();
+    test_random();
     return test_done("test_markdown");
 }

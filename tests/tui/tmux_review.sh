@@ -15,7 +15,9 @@ skip() { skip=$((skip + 1)); echo "SKIP tmux_review: $*" >&2; }
 done_() { echo "tmux_review: $pass passed, $fail failed, $skip skipped"; [ $fail -eq 0 ]; exit $?; }
 
 if ! command -v tmux >/dev/null 2>&1; then skip "tmux is not installed"; done_; fi
-if [ ! -x ./dlstudy ]; then skip "./dlstudy is not built (make)"; done_; fi
+bin=${DLSTUDY_BIN:-./dlstudy} # e.g. a sanitizer build
+case $bin in /*) ;; *) bin="$PWD/$bin" ;; esac
+if [ ! -x "$bin" ]; then skip "$bin is not built (make)"; done_; fi
 have_sqlite=1
 command -v sqlite3 >/dev/null 2>&1 || have_sqlite=0
 
@@ -57,7 +59,7 @@ start() { # start W H: a fresh notes copy and database, dlstudy on the dashboard
     runs=$((runs + 1)) sock="dls-test-$$-$runs" # a new server: the old one may still be exiting
     T new-session -d -s dls -x "$w" -y "$h" \
         "ulimit -c 0; env -i PATH=\"$PATH\" HOME=\"$tmp/$size/home\" LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color TZ=UTC \
-         EDITOR=true $3 ./dlstudy --notes \"$tmp/$size/notes\" --db \"$tmp/$size/db.sqlite\"; echo \"EXIT=\$?\"; sleep 60"
+         EDITOR=true $3 \"$bin\" --notes \"$tmp/$size/notes\" --db \"$tmp/$size/db.sqlite\"; echo \"EXIT=\$?\"; sleep 60"
 }
 
 run_size() {
