@@ -65,8 +65,9 @@ static void draw_row(void *ctx, int item, tui_grid *g, int y, int x, int w, int 
     tui_style ss = {TUI_A_BOLD, TUI_C_WARN}, ms = {0, TUI_C_MUTED};
     tui_grid_fill(g, y, x, w, ' ', TUI_PLAIN);
     tui_grid_puts(g, y, x + 1, 5, ss, mastery_stars(r->level, 0));
-    tui_grid_puts(g, y, x + 7, w - 24, TUI_PLAIN, r->title);
-    tui_grid_printf(g, y, x + w - 16, 16, ms, "%3d/%-3d %s", r->reviewed, r->cards,
+    /* right side: reviewed/cards and the status word ("reviewing" is the longest) */
+    tui_grid_puts(g, y, x + 7, w - 28, TUI_PLAIN, r->title);
+    tui_grid_printf(g, y, x + w - 20, 20, ms, "%3d/%-3d %s", r->reviewed, r->cards,
                     r->level < 0 ? "-" : mastery_status(r->level, r->reviewed > 0));
 }
 
