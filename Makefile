@@ -67,7 +67,7 @@ build/%.o: %.c
 	$(CC) $(DLS_CFLAGS) -c $< -o $@
 build/%.o: %.cu
 	@mkdir -p $(@D)
-	$(NVCC) $(NVCCFLAGS) -I. -Xcompiler -fPIC -c $< -o $@
+	$(NVCC) $(NVCCFLAGS) -MMD -MP -I. -Xcompiler -fPIC -c $< -o $@
 
 # schema.sql and the note template are compiled into the program, so the database and
 # `dlstudy new` come from the one file each.

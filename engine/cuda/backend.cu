@@ -26,7 +26,7 @@
 
 typedef enum op {
     OP_TO_DEVICE = 1, OP_COPY, OP_FILL, OP_SCALE, OP_AXPY, OP_SUMSQ, OP_GEMM, OP_LINEAR_FWD,
-    OP_LINEAR_BWD, OP_CONV_FWD, OP_CONV_BWD, OP_MAXPOOL_FWD, OP_MAXPOOL_BWD, OP_AVGPOOL_FWD,
+    OP_LINEAR_BWD, OP_CONV_FWD, OP_CONV_BWD, OP_CONVPOOL_FWD, OP_CONVPOOL_BWD, OP_MAXPOOL_FWD, OP_MAXPOOL_BWD, OP_AVGPOOL_FWD,
     OP_AVGPOOL_BWD, OP_ACT_FWD, OP_ACT_BWD, OP_SOFTMAX_FWD, OP_SOFTMAX_BWD, OP_DROPOUT_FWD,
     OP_DROPOUT_BWD, OP_BN_FWD, OP_BN_BWD, OP_XENT, OP_MSE, OP_BCE, OP_COUNT, OP_OPTIM
 } op;
@@ -39,7 +39,8 @@ typedef struct rec {
     int    i[10];         /* ints: flags, shapes */
     float  f[4];          /* floats that are part of the work (alpha, slope, p) */
     size_t n;             /* element or byte count */
-    const void *p[9];     /* device pointers (and staging for OP_TO_DEVICE) */
+    const void *p[11];    /* device pointers (and staging for OP_TO_DEVICE) */
+    nn_pool_desc pool2;   /* the pool of a fused conv + pool */
     union {
         nn_linear_desc  lin;
         nn_conv_desc    conv;
@@ -122,6 +123,16 @@ static void exec_rec(const rec *r) {
         nn_cuda_conv2d_bwd(&r->d.conv, (const float *)r->p[0], (const float *)r->p[1],
                            (const float *)r->p[2], (float *)r->p[3], (float *)r->p[4],
                            (float *)r->p[5], (void *)r->p[6]);
+        break;
+    case OP_CONVPOOL_FWD:
+        nn_cuda_conv_pool_fwd(&r->d.conv, &r->pool2, (const float *)r->p[0], (const float *)r->p[1],
+                              (const float *)r->p[2], (float *)r->p[3], (int32_t *)r->p[4],
+                              (void *)r->p[5]);
+        break;
+    case OP_CONVPOOL_BWD:
+        nn_cuda_conv_pool_bwd(&r->d.conv, &r->pool2, (const float *)r->p[0], (const float *)r->p[1],
+                              (const float *)r->p[2], (const int32_t *)r->p[3], (const float *)r->p[4],
+                              (float *)r->p[5], (float *)r->p[6], (float *)r->p[7], (void *)r->p[8]);
         break;
     case OP_MAXPOOL_FWD:
         nn_cuda_maxpool_fwd(&r->d.pool, (const float *)r->p[0], (float *)r->p[1], (int32_t *)r->p[2]);
@@ -436,6 +447,29 @@ static void be_conv2d_bwd(const nn_conv_desc *d, const float *x, const float *w,
     submit(r);
 }
 
+static size_t be_conv_pool_ws_bytes(const nn_conv_desc *c, const nn_pool_desc *p, int threads) {
+    (void)p, (void)threads;
+    return nn_cuda_conv2d_ws_bytes(c);
+}
+
+static void be_conv_pool_fwd(const nn_conv_desc *c, const nn_pool_desc *p, const float *x,
+                             const float *w, const float *b, float *y, int32_t *idx, void *ws) {
+    rec *r = new_rec(OP_CONVPOOL_FWD);
+    r->d.conv = *c, r->pool2 = *p;
+    r->p[0] = x, r->p[1] = w, r->p[2] = b, r->p[3] = y, r->p[4] = idx, r->p[5] = ws;
+    submit(r);
+}
+
+static void be_conv_pool_bwd(const nn_conv_desc *c, const nn_pool_desc *p, const float *x,
+                             const float *w, const float *y, const int32_t *idx,
+                             const float *dy, float *dx, float *dw, float *db, void *ws) {
+    rec *r = new_rec(OP_CONVPOOL_BWD);
+    r->d.conv = *c, r->pool2 = *p;
+    r->p[0] = x, r->p[1] = w, r->p[2] = y, r->p[3] = idx, r->p[4] = dy, r->p[5] = dx;
+    r->p[6] = dw, r->p[7] = db, r->p[8] = ws;
+    submit(r);
+}
+
 static void be_maxpool_fwd(const nn_pool_desc *d, const float *x, float *y, int32_t *idx) {
     rec *r = new_rec(OP_MAXPOOL_FWD);
     r->d.pool = *d;
@@ -561,11 +595,13 @@ static int be_count_correct(const float *logits, const int32_t *labels, int N, i
 static void be_optim_update(const nn_optim_config *c, float lr, long step, size_t n, float *w,
                             const float *g, float *s1, float *s2) {
     rec *r = new_rec(OP_OPTIM);
-    r->d.opt = *c;
-    /* lr and step change every step: they travel in the dyn slot, not the record; the
-     * schedule fields only feed lr, so they are left out of the comparison too */
-    r->d.opt.lr = 0, r->d.opt.step_size = 0, r->d.opt.gamma = 0;
-    r->d.opt.total_steps = 0, r->d.opt.lr_min = 0, r->d.opt.sched = NN_SCHED_CONSTANT;
+    /* Field by field into the zeroed record (the struct has padding, which memcmp would
+     * see). lr and step change every step: they travel in the dyn slot, not the record;
+     * the schedule fields only feed lr, so they stay out of the comparison too. */
+    nn_optim_config *k = &r->d.opt;
+    k->kind = c->kind, k->momentum = c->momentum, k->nesterov = c->nesterov;
+    k->weight_decay = c->weight_decay, k->beta1 = c->beta1, k->beta2 = c->beta2;
+    k->eps = c->eps, k->alpha = c->alpha;
     r->p[0] = w, r->p[1] = g, r->p[2] = s1, r->p[3] = s2, r->n = n;
     nn_cuda_dyn *s = dyn_slot(r);
     if (T->on) r = &T->tape[T->n];
@@ -627,6 +663,9 @@ const struct nn_backend_ops *nn_backend_cuda_get(dls_error *e) {
     o->conv2d_ws_bytes = be_conv2d_ws_bytes;
     o->conv2d_fwd      = be_conv2d_fwd;
     o->conv2d_bwd      = be_conv2d_bwd;
+    o->conv_pool_ws_bytes = be_conv_pool_ws_bytes;
+    o->conv_pool_fwd   = be_conv_pool_fwd;
+    o->conv_pool_bwd   = be_conv_pool_bwd;
     o->maxpool_fwd     = be_maxpool_fwd;
     o->maxpool_bwd     = be_maxpool_bwd;
     o->avgpool_fwd     = be_avgpool_fwd;

@@ -9,6 +9,8 @@
  * to NCHW with the bias and activation fused into that copy. The backward permutes dy
  * to dYt (OC, L) and runs dW += dYt col^T and dcol = W^T dYt, then col2im gathers dcol
  * into dx (each input pixel sums the taps that read it: deterministic, no atomics).
+ * The fused conv + ReLU + max pool replaces the permutes with a pooling of Yt and an
+ * un-pooling into dYt, so the conv output never exists in NCHW.
  * Large batches (evaluation) go through in chunks so that the scratch stays bounded. */
 #include "engine/cuda/cuda_common.cuh"
 
@@ -98,10 +100,64 @@ static void im2col(float *col, const float *x, int Bc, const nn_conv_desc *d) {
     CU_LAUNCHED("k_im2col");
 }
 
-void nn_cuda_conv2d_fwd(const nn_conv_desc *d, const float *x, const float *w, const float *b,
-                        float *y, void *ws) {
+/* The fused conv2d + ReLU + max pool (backend.h's conv_pool_fwd): y (Bc, OC, p.OH, p.OW)
+ * from Yt (OC, Bc PP) without the conv output ever being stored. As on the CPU, the
+ * argmax is taken over the raw GEMM output (the bias is one constant per plane, so it
+ * does not move the argmax; the first maximum wins), then y = max(m + bias, 0). */
+static __global__ void k_cols_pool(float *y, int32_t *idx, const float *yt, const float *bias,
+                                   int Bc, int OC, nn_pool_desc p) {
+    size_t po = (size_t)p.OH * p.OW, PP = (size_t)p.H * p.W;
+    size_t t = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (t >= (size_t)Bc * OC * po) return;
+    int k = t % po, oc = (t / po) % OC, b = (int)(t / (po * OC));
+    int oh = k / p.OW, ow = k % p.OW;
+    const float *plane = yt + (size_t)oc * Bc * PP + (size_t)b * PP;
+    float m = 0.f;
+    int mi = -1;
+    for (int i = 0; i < p.kh; i++) {
+        int ih = oh * p.stride - p.pad + i;
+        if (ih < 0 || ih >= p.H) continue;
+        for (int j = 0; j < p.kw; j++) {
+            int iw = ow * p.stride - p.pad + j;
+            if (iw < 0 || iw >= p.W) continue;
+            float v = plane[ih * p.W + iw];
+            if (mi < 0 || v > m) m = v, mi = ih * p.W + iw;
+        }
+    }
+    m += bias ? bias[oc] : 0.f;
+    y[t] = m < 0.f ? 0.f : m;
+    idx[t] = mi;
+}
+
+/* Its backward's first step: dYt (OC, Bc PP) gets each pooled gradient at its argmax
+ * where the pooled output was positive (the ReLU mask), zero elsewhere; gathered per
+ * conv output, so no zero-fill and no atomics. */
+static __global__ void k_unpool_cols(float *dyt, const float *y, const int32_t *idx,
+                                     const float *dy, int Bc, int OC, nn_pool_desc p) {
+    size_t po = (size_t)p.OH * p.OW, PP = (size_t)p.H * p.W, L = (size_t)Bc * PP;
+    size_t t = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (t >= (size_t)OC * L) return;
+    size_t j = t % L;
+    int oc = (int)(t / L), b = (int)(j / PP), q = (int)(j % PP);
+    int h = q / p.W, w = q % p.W, ohl, ohh, owl, owh;
+    cu_covering(h, p.kh, p.stride, p.pad, p.OH, &ohl, &ohh);
+    cu_covering(w, p.kw, p.stride, p.pad, p.OW, &owl, &owh);
+    size_t base = ((size_t)b * OC + oc) * po;
+    float s = 0.f;
+    for (int oh = ohl; oh <= ohh; oh++)
+        for (int ow = owl; ow <= owh; ow++) {
+            size_t o = base + oh * p.OW + ow;
+            if (idx[o] == q && y[o] > 0.f) s += dy[o];
+        }
+    dyt[t] = s;
+}
+
+/* Forward of conv2d, or of conv2d + ReLU + max pool when p is not NULL. */
+static void conv_fwd(const nn_conv_desc *d, const nn_pool_desc *p, const float *x,
+                     const float *w, const float *b, float *y, int32_t *idx, void *ws) {
     int PP = d->OH * d->OW, Q = d->C * d->K * d->K, OC = d->OC, Bmax = chunk_images(d);
-    size_t in_img = (size_t)d->C * d->H * d->W, out_img = (size_t)OC * PP;
+    size_t in_img = (size_t)d->C * d->H * d->W;
+    size_t out_img = p ? (size_t)OC * p->OH * p->OW : (size_t)OC * PP;
     for (int b0 = 0; b0 < d->N; b0 += Bmax) {
         int Bc = d->N - b0 < Bmax ? d->N - b0 : Bmax, L = Bc * PP;
         float *col = (float *)ws, *yt = col + (size_t)Q * L;
@@ -109,24 +165,39 @@ void nn_cuda_conv2d_fwd(const nn_conv_desc *d, const float *x, const float *w, c
         /* Yt (OC, L) = W (OC, Q) col (Q, L) */
         nn_cuda_gemm(0, 0, OC, L, Q, 1.f, w, Q, col, L, 0.f, yt, L);
         size_t n = (size_t)Bc * out_img;
-        k_cols_to_nchw<<<cu_blocks(n), CU_THREADS, 0, cu_g.stream>>>(y + b0 * out_img, yt, b, Bc,
-                                                                     OC, PP, d->act, 0.f);
-        CU_LAUNCHED("k_cols_to_nchw");
+        if (p) {
+            k_cols_pool<<<cu_blocks(n), CU_THREADS, 0, cu_g.stream>>>(y + b0 * out_img,
+                idx + b0 * out_img, yt, b, Bc, OC, *p);
+            CU_LAUNCHED("k_cols_pool");
+        } else {
+            k_cols_to_nchw<<<cu_blocks(n), CU_THREADS, 0, cu_g.stream>>>(y + b0 * out_img, yt, b,
+                Bc, OC, PP, d->act, 0.f);
+            CU_LAUNCHED("k_cols_to_nchw");
+        }
     }
 }
 
-/* dw and db are sums over the whole batch: the first chunk overwrites, later ones add. */
-void nn_cuda_conv2d_bwd(const nn_conv_desc *d, const float *x, const float *w, const float *dy,
-                        float *dx, float *dw, float *db, void *ws) {
+/* Backward of either; dw and db are sums over the whole batch: the first chunk
+ * overwrites, later ones add. py, idx: the fused forward's pooled output and argmax. */
+static void conv_bwd(const nn_conv_desc *d, const nn_pool_desc *p, const float *x,
+                     const float *w, const float *py, const int32_t *idx, const float *dy,
+                     float *dx, float *dw, float *db, void *ws) {
     int PP = d->OH * d->OW, Q = d->C * d->K * d->K, OC = d->OC, Bmax = chunk_images(d);
-    size_t in_img = (size_t)d->C * d->H * d->W, out_img = (size_t)OC * PP;
+    size_t in_img = (size_t)d->C * d->H * d->W;
+    size_t out_img = p ? (size_t)OC * p->OH * p->OW : (size_t)OC * PP;
     for (int b0 = 0; b0 < d->N; b0 += Bmax) {
         int Bc = d->N - b0 < Bmax ? d->N - b0 : Bmax, L = Bc * PP;
         float *col = (float *)ws, *dyt = col + (size_t)Q * L, *dcol = dyt + (size_t)OC * L;
-        size_t n = (size_t)Bc * out_img;
-        k_nchw_to_cols<<<cu_blocks(n), CU_THREADS, 0, cu_g.stream>>>(dyt, dy + b0 * out_img, Bc,
-                                                                     OC, PP);
-        CU_LAUNCHED("k_nchw_to_cols");
+        size_t n = (size_t)OC * L;
+        if (p) {
+            k_unpool_cols<<<cu_blocks(n), CU_THREADS, 0, cu_g.stream>>>(dyt, py + b0 * out_img,
+                idx + b0 * out_img, dy + b0 * out_img, Bc, OC, *p);
+            CU_LAUNCHED("k_unpool_cols");
+        } else {
+            k_nchw_to_cols<<<cu_blocks(n), CU_THREADS, 0, cu_g.stream>>>(dyt, dy + b0 * out_img,
+                Bc, OC, PP);
+            CU_LAUNCHED("k_nchw_to_cols");
+        }
         if (b0 == 0) {
             nn_cuda_bias_grad(db, dyt, 1, OC, L);
         } else {
@@ -148,4 +219,25 @@ void nn_cuda_conv2d_bwd(const nn_conv_desc *d, const float *x, const float *w, c
             CU_LAUNCHED("k_col2im");
         }
     }
+}
+
+void nn_cuda_conv2d_fwd(const nn_conv_desc *d, const float *x, const float *w, const float *b,
+                        float *y, void *ws) {
+    conv_fwd(d, NULL, x, w, b, y, NULL, ws);
+}
+
+void nn_cuda_conv2d_bwd(const nn_conv_desc *d, const float *x, const float *w, const float *dy,
+                        float *dx, float *dw, float *db, void *ws) {
+    conv_bwd(d, NULL, x, w, NULL, NULL, dy, dx, dw, db, ws);
+}
+
+void nn_cuda_conv_pool_fwd(const nn_conv_desc *c, const nn_pool_desc *p, const float *x,
+                           const float *w, const float *b, float *y, int32_t *idx, void *ws) {
+    conv_fwd(c, p, x, w, b, y, idx, ws);
+}
+
+void nn_cuda_conv_pool_bwd(const nn_conv_desc *c, const nn_pool_desc *p, const float *x,
+                           const float *w, const float *y, const int32_t *idx, const float *dy,
+                           float *dx, float *dw, float *db, void *ws) {
+    conv_bwd(c, p, x, w, y, idx, dy, dx, dw, db, ws);
 }

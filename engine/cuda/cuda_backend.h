@@ -100,6 +100,13 @@ void   nn_cuda_conv2d_fwd(const nn_conv_desc *d, const float *x, const float *w,
 void   nn_cuda_conv2d_bwd(const nn_conv_desc *d, const float *x, const float *w,
                           const float *dy, float *dx, float *dw, float *db, void *ws);
 
+/* The optional fusion conv2d + ReLU + max pool, as backend.h; the same scratch. */
+void   nn_cuda_conv_pool_fwd(const nn_conv_desc *c, const nn_pool_desc *p, const float *x,
+                             const float *w, const float *b, float *y, int32_t *idx, void *ws);
+void   nn_cuda_conv_pool_bwd(const nn_conv_desc *c, const nn_pool_desc *p, const float *x,
+                             const float *w, const float *y, const int32_t *idx,
+                             const float *dy, float *dx, float *dw, float *db, void *ws);
+
 /* pool.cu: as backend.h (max ignores padding, avg counts it as zeros). */
 void nn_cuda_maxpool_fwd(const nn_pool_desc *d, const float *x, float *y, int32_t *idx);
 void nn_cuda_maxpool_bwd(const nn_pool_desc *d, const float *dy, const int32_t *idx, float *dx);

@@ -61,6 +61,16 @@ static __device__ __forceinline__ float cu_act(nn_act_kind act, float x, float s
     }
 }
 
+/* The outputs along one axis whose pooling windows (size k, stride s, padding pad, on
+ * outputs) cover input coordinate h: [*lo, *hi], empty when *lo > *hi. */
+static __device__ __forceinline__ void cu_covering(int h, int k, int s, int pad, int on, int *lo,
+                                                   int *hi) {
+    int a = h + pad - k + 1, b = h + pad;
+    *lo = a <= 0 ? 0 : (a + s - 1) / s;
+    *hi = b < 0 ? -1 : b / s;
+    if (*hi > on - 1) *hi = on - 1;
+}
+
 /* Sum of v over the block, in a fixed order (so the result repeats bit for bit); every
  * thread gets it. blockDim.x must be a multiple of 32, at most 1024. */
 static __device__ __forceinline__ float cu_block_sum(float v) {

@@ -138,7 +138,9 @@ void nn_cuda_to_device(void *dst, const void *src, size_t bytes) {
         if (pin_buf[i]) CU_CHECK(cudaFreeHost(pin_buf[i]));
         pin_buf[i] = NULL;
         size_t cap = bytes < (1u << 20) ? (1u << 20) : bytes;
-        if (CU_CHECK(cudaHostAlloc((void **)&pin_buf[i], cap, cudaHostAllocDefault))) {
+        if (cudaHostAlloc((void **)&pin_buf[i], cap, cudaHostAllocDefault) != cudaSuccess) {
+            /* no pinned memory: not an error, the pageable copy below still works */
+            cudaGetLastError();
             pin_buf[i] = NULL, pin_cap[i] = 0;
             CU_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, cu_g.stream));
             return;

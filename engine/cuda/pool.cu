@@ -28,16 +28,6 @@ static __global__ void k_maxpool_fwd(nn_pool_desc d, const float *x, float *y, i
     if (idx) idx[o] = mi;
 }
 
-/* The outputs along one axis whose windows (size k, stride s, padding pad) cover input
- * coordinate h: [*lo, *hi], empty when *lo > *hi. */
-static __device__ __forceinline__ void covering(int h, int k, int s, int pad, int on, int *lo,
-                                                int *hi) {
-    int a = h + pad - k + 1, b = h + pad;
-    *lo = a <= 0 ? 0 : (a + s - 1) / s;
-    *hi = b < 0 ? -1 : b / s;
-    if (*hi > on - 1) *hi = on - 1;
-}
-
 static __global__ void k_maxpool_bwd(nn_pool_desc d, const float *dy, const int32_t *idx,
                                      float *dx) {
     size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
@@ -45,8 +35,8 @@ static __global__ void k_maxpool_bwd(nn_pool_desc d, const float *dy, const int3
     int w = i % d.W, h = (i / d.W) % d.H;
     size_t plane = i / ((size_t)d.H * d.W) * d.OH * d.OW;
     int ohl, ohh, owl, owh;
-    covering(h, d.kh, d.stride, d.pad, d.OH, &ohl, &ohh);
-    covering(w, d.kw, d.stride, d.pad, d.OW, &owl, &owh);
+    cu_covering(h, d.kh, d.stride, d.pad, d.OH, &ohl, &ohh);
+    cu_covering(w, d.kw, d.stride, d.pad, d.OW, &owl, &owh);
     int me = h * d.W + w;
     float s = 0.f;
     for (int oh = ohl; oh <= ohh; oh++)
@@ -80,8 +70,8 @@ static __global__ void k_avgpool_bwd(nn_pool_desc d, const float *dy, float *dx)
     int w = i % d.W, h = (i / d.W) % d.H;
     const float *g = dy + i / ((size_t)d.H * d.W) * d.OH * d.OW;
     int ohl, ohh, owl, owh;
-    covering(h, d.kh, d.stride, d.pad, d.OH, &ohl, &ohh);
-    covering(w, d.kw, d.stride, d.pad, d.OW, &owl, &owh);
+    cu_covering(h, d.kh, d.stride, d.pad, d.OH, &ohl, &ohh);
+    cu_covering(w, d.kw, d.stride, d.pad, d.OW, &owl, &owh);
     float s = 0.f, inv = 1.f / (float)(d.kh * d.kw);
     for (int oh = ohl; oh <= ohh; oh++)
         for (int ow = owl; ow <= owh; ow++) s += g[oh * d.OW + ow] * inv;

@@ -166,6 +166,37 @@ static void test_conv(int N, int C, int H, int W, int OC, int K, int S, int P, n
     GPU->free(dgx), GPU->free(dgw), GPU->free(dgb), GPU->free(gws);
 }
 
+/* The fused conv + ReLU + max pool, against the CPU's fusion. */
+static void test_conv_pool(int N, int C, int H, int W, int OC, int K, int P, int k, int S, int pp) {
+    nn_conv_desc d = { .N = N, .C = C, .H = H, .W = W, .OC = OC, .K = K, .stride = 1, .pad = P,
+                       .act = NN_ACT_RELU };
+    d.OH = H + 2 * P - K + 1, d.OW = W + 2 * P - K + 1;
+    nn_pool_desc p = { .N = N, .C = OC, .H = d.OH, .W = d.OW, .kh = k, .kw = k, .stride = S, .pad = pp };
+    p.OH = (d.OH + 2 * pp - k) / S + 1, p.OW = (d.OW + 2 * pp - k) / S + 1;
+    size_t nx = (size_t)N * C * H * W, nw = (size_t)OC * C * K * K, ny = (size_t)N * OC * p.OH * p.OW;
+    float *x = rnd(nx, 24, -1, 1), *w = rnd(nw, 25, -0.3f, 0.3f), *b = rnd(OC, 26, -0.3f, 0.3f);
+    float *gy = rnd(ny, 27, -1, 1), *y = malloc(ny * 4), *gx = malloc(nx * 4);
+    float *gw = malloc(nw * 4), *gb = malloc(OC * 4);
+    int32_t *idx = malloc(ny * 4);
+    void *cws = malloc(CPU->conv_pool_ws_bytes(&d, &p, nn_get_threads()));
+    float *dx = up(x, nx * 4), *dw = up(w, nw * 4), *db = up(b, OC * 4), *dgy = up(gy, ny * 4);
+    float *dy = up(NULL, ny * 4), *dgx = up(NULL, nx * 4), *dgw = up(NULL, nw * 4), *dgb = up(NULL, OC * 4);
+    int32_t *didx = up(NULL, ny * 4);
+    void *gws = up(NULL, GPU->conv_pool_ws_bytes(&d, &p, nn_get_threads()));
+    CPU->conv_pool_fwd(&d, &p, x, w, b, y, idx, cws);
+    GPU->conv_pool_fwd(&d, &p, dx, dw, db, dy, didx, gws);
+    close_enough("conv_pool fwd", y, dy, ny, TOL);
+    same_ints("conv_pool fwd idx", idx, didx, ny);
+    CPU->conv_pool_bwd(&d, &p, x, w, y, idx, gy, gx, gw, gb, cws);
+    GPU->conv_pool_bwd(&d, &p, dx, dw, dy, didx, dgy, dgx, dgw, dgb, gws);
+    close_enough("conv_pool bwd dx", gx, dgx, nx, TOL);
+    close_enough("conv_pool bwd dw", gw, dgw, nw, TOL);
+    close_enough("conv_pool bwd db", gb, dgb, OC, TOL);
+    free(x), free(w), free(b), free(gy), free(y), free(gx), free(gw), free(gb), free(idx), free(cws);
+    GPU->free(dx), GPU->free(dw), GPU->free(db), GPU->free(dgy), GPU->free(dy);
+    GPU->free(dgx), GPU->free(dgw), GPU->free(dgb), GPU->free(didx), GPU->free(gws);
+}
+
 static void test_pool(int N, int C, int H, int W, int k, int S, int P) {
     nn_pool_desc d = { .N = N, .C = C, .H = H, .W = W, .kh = k, .kw = k, .stride = S, .pad = P };
     d.OH = (H + 2 * P - k) / S + 1, d.OW = (W + 2 * P - k) / S + 1;
@@ -510,6 +541,10 @@ int main(void) {
     test_conv(2, 4, 7, 7, 3, 1, 1, 0, NN_ACT_NONE, 1);
     test_conv(2, 3, 8, 8, 4, 5, 1, 2, NN_ACT_RELU, 1);
     test_conv(64, 32, 14, 14, 64, 3, 1, 1, NN_ACT_RELU, 1); /* the CNN's second layer */
+    /* few windows each, so that no two values of a window are within rounding of each
+     * other: the argmax (and so where the gradient goes) is then the same on both */
+    test_conv_pool(3, 1, 12, 12, 8, 3, 1, 2, 2, 0);
+    test_conv_pool(2, 3, 9, 9, 5, 3, 0, 3, 2, 1);
     test_pool(2, 3, 8, 8, 2, 2, 0);
     test_pool(2, 2, 9, 7, 3, 2, 1);
     test_acts();
