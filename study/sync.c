@@ -515,37 +515,52 @@ static int save_cards(ctx *c, const note *n, int64_t note_id, int first_import) 
     size_t     n_past = 0;
     if (first_import) import_state(c, n, &imp, &past, &n_past);
 
+    static const char *const insert_sql =
+        "INSERT INTO cards(note_id, uid, kind, ord, heading_path, front, back, state, stability, difficulty, "
+        "due, last_review, reps) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+    static const char *const upsert_sql =
+        "INSERT INTO cards(note_id, uid, kind, ord, heading_path, front, back, state, stability, difficulty, "
+        "due, last_review, reps) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+        "ON CONFLICT(uid) DO UPDATE SET note_id = ?1, kind = ?3, ord = ?4, heading_path = ?5, front = ?6, "
+        "back = ?7, gone = 0";
     for (size_t i = 0; i < nn && rc == DLS_OK; i++) {
-        if (nc[i].match) {
-            st = store_prepare(c->s, "UPDATE cards SET uid = ?2, kind = ?3, ord = ?4, heading_path = ?5, "
-                                     "front = ?6, back = ?7, gone = 0 WHERE id = ?1", c->e);
-            if (!st) { rc = c->e->code; break; }
-            sqlite3_bind_int64(st, 1, nc[i].match);
-        } else {
-            /* a uid known under another note row (that note's old copy) moves here */
-            /* one statement per new card, its imported state included; a uid known under
-             * another note row (that note's old copy) moves here and keeps its own state */
-            st = store_prepare(c->s, "INSERT INTO cards(note_id, uid, kind, ord, heading_path, front, back, "
-                                     "state, stability, difficulty, due, last_review, reps) VALUES (?1, ?2, ?3, "
-                                     "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT(uid) DO UPDATE SET "
-                                     "note_id = ?1, kind = ?3, ord = ?4, heading_path = ?5, front = ?6, "
-                                     "back = ?7, gone = 0", c->e);
-            if (!st) { rc = c->e->code; break; }
-            sqlite3_bind_int64(st, 1, note_id);
-            sqlite3_bind_int(st, 8, imp.state);
-            if (imp.s > 0) sqlite3_bind_double(st, 9, imp.s), sqlite3_bind_double(st, 10, imp.d);
-            if (imp.due) sqlite3_bind_int64(st, 11, imp.due);
-            if (imp.last_review) sqlite3_bind_int64(st, 12, imp.last_review);
-            sqlite3_bind_int(st, 13, imp.reps);
-        }
-        sqlite3_bind_text(st, 2, nc[i].uid, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, nc[i].kind, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 4, (int)i);
-        sqlite3_bind_text(st, 5, nc[i].heading_path, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 6, nc[i].front, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 7, nc[i].back, -1, SQLITE_STATIC);
         sqlite3_int64 last = sqlite3_last_insert_rowid(store_db(c->s));
-        if ((rc = store_step_done(c->s, st, "save card", c->e)) != DLS_OK) break;
+        /* attempt 0 for a new card of a new note is a plain INSERT (its id cannot exist: ids
+         * hash the new note's key; the upsert costs a third more on a cold sync); a clash
+         * anyway, or any other new card, takes the upsert: a uid known under another note
+         * row (that note's old copy) moves here and keeps its own state */
+        for (int attempt = first_import ? 0 : 1; attempt < 2; attempt++) {
+            if (nc[i].match) {
+                st = store_prepare(c->s, "UPDATE cards SET uid = ?2, kind = ?3, ord = ?4, heading_path = ?5, "
+                                         "front = ?6, back = ?7, gone = 0 WHERE id = ?1", c->e);
+                if (!st) { rc = c->e->code; break; }
+                sqlite3_bind_int64(st, 1, nc[i].match);
+            } else {
+                /* one statement per new card, its imported state included */
+                st = store_prepare(c->s, attempt == 0 ? insert_sql : upsert_sql, c->e);
+                if (!st) { rc = c->e->code; break; }
+                sqlite3_bind_int64(st, 1, note_id);
+                sqlite3_bind_int(st, 8, imp.state);
+                if (imp.s > 0) sqlite3_bind_double(st, 9, imp.s), sqlite3_bind_double(st, 10, imp.d);
+                if (imp.due) sqlite3_bind_int64(st, 11, imp.due);
+                if (imp.last_review) sqlite3_bind_int64(st, 12, imp.last_review);
+                sqlite3_bind_int(st, 13, imp.reps);
+            }
+            sqlite3_bind_text(st, 2, nc[i].uid, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 3, nc[i].kind, -1, SQLITE_STATIC);
+            sqlite3_bind_int(st, 4, (int)i);
+            sqlite3_bind_text(st, 5, nc[i].heading_path, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 6, nc[i].front, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 7, nc[i].back, -1, SQLITE_STATIC);
+            int step = sqlite3_step(st);
+            int ext  = sqlite3_extended_errcode(store_db(c->s));
+            sqlite3_reset(st);
+            if (step == SQLITE_DONE || step == SQLITE_ROW) break;
+            if (attempt == 0 && !nc[i].match && ext == SQLITE_CONSTRAINT_UNIQUE) continue;
+            rc = store_check(c->s, ext, "save card", c->e);
+            break;
+        }
+        if (rc != DLS_OK) break;
         if (nc[i].match) continue;
         c->r->cards_added++;
         sqlite3_int64 card_id = sqlite3_last_insert_rowid(store_db(c->s));

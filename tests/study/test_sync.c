@@ -220,6 +220,19 @@ int main(void) {
     sync_report_deinit(&r);
     free(r_from), free(r_to), free(zz);
 
+    /* 9c. a new note whose card ids already exist (here: its old row lost its key, path and
+     * fingerprint): the cards are adopted with their progress, not duplicated */
+    CHECK(sqlite3_exec(store_db(s), "UPDATE notes SET key = 'lost', fingerprint = '', path = 'ghost.md' "
+                       "WHERE path = 'sub/b.md'", NULL, NULL, NULL) == SQLITE_OK);
+    int imports = count(s, "SELECT count(*) FROM review_log WHERE kind = 'import'");
+    CHECK(sync_run(s, root, now, &r, &e) == DLS_OK);
+    CHECK(r.added == 1 && r.removed == 1 && find(&r, SYNC_REMOVED, "ghost.md") != NULL);
+    CHECK(count(s, "SELECT count(*) FROM cards c JOIN notes n ON n.id = c.note_id WHERE n.path = 'sub/b.md' "
+                   "AND n.gone = 0 AND c.front = 'Only' AND c.reps = 2 AND c.gone = 0") == 1);
+    CHECK(count(s, "SELECT count(*) FROM cards WHERE front = 'Only'") == 1);
+    CHECK(count(s, "SELECT count(*) FROM review_log WHERE kind = 'import'") == imports);
+    sync_report_deinit(&r);
+
     /* 10. the user's real note: double-encoded UTF-8, six review dates */
     char *seed = NULL;
     size_t n = 0;
