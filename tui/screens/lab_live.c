@@ -6,6 +6,7 @@
 #include "tui/screens/screens.h"
 
 #include "study/lab.h"
+#include "tui/widgets/markdown.h"
 #include "tui/widgets/widgets.h"
 
 #include <math.h>
@@ -20,6 +21,10 @@ typedef struct live_view {
     lab_snapshot    snap;
     int             have_snap, finished, stopping;
     char            err[512];
+    /* the running loss of the epoch under way, one sample per new batch count, so the
+     * first epoch already draws a curve */
+    float           live[1024];
+    int             n_live, live_epoch, live_variant, live_batch;
 } live_view;
 
 static const char *state_name(enum lab_state s) {
@@ -39,6 +44,21 @@ static void take_snapshot(live_view *lv) {
     if (lv->have_snap) lab_snapshot_deinit(&lv->snap);
     lab_run_snapshot(lv->run, &lv->snap);
     lv->have_snap = 1;
+    const lab_snapshot *sn = &lv->snap;
+    if (sn->epoch != lv->live_epoch || sn->current != lv->live_variant) {
+        lv->n_live = 0;
+        lv->live_epoch = sn->epoch;
+        lv->live_variant = sn->current;
+        lv->live_batch = -1;
+    }
+    if (sn->batch != lv->live_batch && sn->batch > 0 && sn->running_loss == sn->running_loss) {
+        if (lv->n_live == (int)(sizeof lv->live / sizeof lv->live[0])) { /* full: keep every other sample */
+            for (int i = 0; i < lv->n_live / 2; i++) lv->live[i] = lv->live[2 * i + 1];
+            lv->n_live /= 2;
+        }
+        lv->live[lv->n_live++] = (float)sn->running_loss;
+        lv->live_batch = sn->batch;
+    }
 }
 
 static int live_tick(tui_view *v, tui_app *a) {
@@ -63,12 +83,13 @@ static void live_draw(tui_view *v, tui_app *a, tui_grid *g, int y, int h) {
     tui_style ms = {0, TUI_C_MUTED}, bs = {TUI_A_BOLD, TUI_C_BAD};
     tui_grid_puts(g, y, 2, w - 4, (tui_style){TUI_A_BOLD, TUI_C_ACCENT}, lv->spec ? (lv->spec->title ? lv->spec->title : lv->spec->name) : "lab");
     if (lv->err[0]) {
-        tui_line l = {0};
-        tui_line_puts(&l, lv->err, bs);
-        tui_grid_put_line(g, y + 2, 2, w - 4, &l);
-        tui_line_deinit(&l);
+        tui_lines ls = {0};
+        tui_text_wrap(lv->err, w - 4, bs, &ls);
+        for (int i = 0; i < ls.n && y + 2 + i < bottom; i++) tui_grid_put_line(g, y + 2 + i, 2, w - 4, &ls.v[i]);
+        int used = ls.n;
+        tui_lines_deinit(&ls);
         if (!lv->have_snap) return;
-        y += 1;
+        y += used;
     }
     if (!lv->have_snap) {
         tui_grid_puts(g, y + 2, 2, w - 4, ms, "preparing (loading data, building the model)\xe2\x80\xa6");
@@ -108,8 +129,16 @@ static void live_draw(tui_view *v, tui_app *a, tui_grid *g, int y, int h) {
             if (vs->epochs_planned > xmax) xmax = vs->epochs_planned;
             ns++;
         }
-        tui_draw_section(g, r, 0, w, have_acc ? "test accuracy (%) per epoch" : "training loss per epoch");
-        tui_plot_draw(g, r + 1, 1, plot_h, w - 2, ser, ns, xmax);
+        int first_epoch = !lv->finished && cur >= 0 && s->variants[cur].n_epochs == 0 && lv->n_live > 1;
+        if (first_epoch) {
+            /* nothing per epoch yet: the running loss of this epoch, batch by batch */
+            tui_series one = {"running loss", lv->live, lv->n_live, TUI_C_ACCENT};
+            tui_draw_section(g, r, 0, w, "training loss, first epoch so far");
+            tui_plot_draw(g, r + 1, 1, plot_h, w - 2, &one, 1, 0);
+        } else {
+            tui_draw_section(g, r, 0, w, have_acc ? "test accuracy (%) per epoch" : "training loss per epoch");
+            tui_plot_draw(g, r + 1, 1, plot_h, w - 2, ser, ns, xmax);
+        }
         for (int i = 0; i < ns; i++) free(vals[i]);
         r += plot_h + 1;
     }
@@ -190,8 +219,12 @@ tui_view *tui_lab_live_new(tui_app *a, const char *lab_name) {
     o.data_dir = ctx->paths.data_dir;
     o.db = tui_app_store(a) ? store_db(tui_app_store(a)) : NULL;
     dls_error e = {0};
-    if (lab_run_new(lv->spec, &o, &lv->run, &e) != DLS_OK) {
-        snprintf(lv->err, sizeof lv->err, "%s", e.msg);
+    int rc = lab_run_new(lv->spec, &o, &lv->run, &e);
+    if (rc != DLS_OK) {
+        snprintf(lv->err, sizeof lv->err, "%s%s", e.msg,
+                 rc == DLS_ERR_NOTFOUND || rc == DLS_ERR_CORRUPT
+                     ? "\n\nGive dlstudy the data with --data DIR or DLSTUDY_DATA, or run `dlstudy data fetch mnist`."
+                     : "");
         lv->run = NULL;
         lv->finished = 1;
     } else {

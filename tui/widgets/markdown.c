@@ -703,3 +703,20 @@ void tui_md_render(const char *src, size_t len, int width, tui_lines *out) {
     while (m.depth > 0) pop_prefix(&m);
     free(m.line_off);
 }
+
+void tui_text_wrap(const char *text, int width, tui_style st, tui_lines *out) {
+    tui_line p = {0};
+    const char *s = text;
+    while (*s) {
+        const char *e = strchr(s, '\n');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        tui_line_putn(&p, s, len, st);
+        s += len;
+        if (*s == '\n') {
+            s++;
+            tui_line_put_cell(&p, &HARD_BREAK);
+        }
+    }
+    wrap_into(out, &p, width < 1 ? 1 : width);
+    tui_line_deinit(&p);
+}

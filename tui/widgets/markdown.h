@@ -14,4 +14,8 @@
  * Never fails: any byte sequence renders to something. */
 void tui_md_render(const char *md, size_t len, int width, tui_lines *out);
 
+/* Plain text (no markdown) wrapped at width with the same rules (breaks after spaces
+ * and around wide glyphs; newlines end lines), in style st, appended to out. */
+void tui_text_wrap(const char *text, int width, tui_style st, tui_lines *out);
+
 #endif
