@@ -189,6 +189,8 @@ static void do_sync(tui_app *a) {
     dls_error e = {0};
     if (sync_run(a->db, a->ctx->paths.notes_dir, tui_app_now(a), &r, &e) != DLS_OK) {
         tui_app_message(a, 1, "sync: %s", e.msg);
+        a->changed = 0;
+        reload_all(a); /* the screens still show what the database has, in full */
         return;
     }
     if (r.skipped) tui_app_message(a, 1, "%d note%s could not be read (dlstudy sync shows why)", r.skipped,
