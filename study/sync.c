@@ -11,10 +11,15 @@
  *
  * Imported review_dates (a note seen for the first time): the dates carry no ratings, so
  * the memory state is estimated the way FSRS.md 1.9 suggests for external schedules:
- * the card is in Review, reps = number of past dates, S = the last planned interval (days
- * from the last past date to the next date, else between the last two past dates, else
- * S0(Good)), D = the note's difficulty 1-5 mapped linearly onto 1-10 (D0(Good) when
- * absent), due = the next unpassed date (or last date + I(r, S)). */
+ * the card is in Review, reps = number of past dates, last review = the last past date,
+ * due = the next unpassed date (or last date + I(r, S)), D = the note's difficulty 1-5
+ * mapped linearly onto 1-10 (D0(Good) when absent), and S from the note's own mastery
+ * when it has one, chosen in the middle of that level's band of mastery.h, so the
+ * imported note shows the mastery it claimed (1: 1 d, 2: 4 d, 3: 12 d, 4: 45 d, 5: 120 d;
+ * 0: 1 d); without mastery, the last planned interval (days from the last past date to
+ * the next date, else between the last two past dates, else S0(Good)). A fixed schedule
+ * of review dates says when the user meant to look, not how well they remembered, so the
+ * user's mastery is the better witness when present. */
 #include "study/sync.h"
 
 #include "study/note.h"
@@ -434,7 +439,9 @@ static void import_state(ctx *c, const note *n, sched_card *m, int64_t **past, s
         return;
     }
     int64_t last = (*past)[*n_past - 1];
-    double  s    = next >= 0 ? (double)(next - last)
+    static const double by_mastery[6] = {1.0, 1.0, 4.0, 12.0, 45.0, 120.0};
+    double  s    = n->mastery >= 0 && n->mastery <= 5 ? by_mastery[n->mastery]
+                 : next >= 0 ? (double)(next - last)
                  : *n_past >= 2 ? (double)(last - (*past)[*n_past - 2])
                                 : sched_init_stability(&c->p, SCHED_GOOD);
     m->state       = SCHED_REVIEW;

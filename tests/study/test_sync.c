@@ -4,6 +4,7 @@
  * user's double-encoded seed note with its review_dates honoured. */
 #include "study/note.h"
 #include "study/paths.h"
+#include "study/review.h"
 #include "study/sync.h"
 #include "tests/test.h"
 
@@ -244,13 +245,20 @@ int main(void) {
         CHECK(it && strstr(it->detail, "seed.md") != NULL);
         CHECK(count(s, "SELECT count(*) FROM notes WHERE path = 'seed.md' AND mastery = 2 AND difficulty = 3 "
                        "AND status = 'learning' AND category = 'ai-ml/basics'") == 1);
-        /* 2025-12-28 ... 2026-01-24 passed (5), 2026-03-24 is due: S = 59 days */
+        /* 2025-12-28 ... 2026-01-24 passed (5), 2026-03-24 is due; mastery 2: S = 4 days */
         struct tm td = {.tm_year = 126, .tm_mon = 2, .tm_mday = 24, .tm_hour = 4};
         snprintf(sql, sizeof sql, "SELECT count(*) FROM cards c JOIN notes n ON n.id = c.note_id WHERE n.path = "
-                 "'seed.md' AND (c.state <> 2 OR c.reps <> 5 OR c.due <> %lld OR abs(c.stability - 59) > 1e-9)",
+                 "'seed.md' AND (c.state <> 2 OR c.reps <> 5 OR c.due <> %lld OR abs(c.stability - 4) > 1e-9)",
                  (long long)timegm(&td));
         CHECK(count(s, sql) == 0);
         CHECK(count(s, "SELECT count(*) FROM cards c JOIN notes n ON n.id = c.note_id WHERE n.path = 'seed.md'") > 3);
+        /* ... so the derived mastery is the 2 the note claims */
+        sched_params p;
+        int level = -9, reviewed = -9;
+        CHECK(store_sched_params(s, &p, &e) == DLS_OK);
+        CHECK(review_note_mastery(s, &p, count(s, "SELECT id FROM notes WHERE path = 'seed.md'"), now, &level,
+                                  &reviewed, &e) == DLS_OK);
+        CHECK(level == 2 && reviewed > 3);
         sync_report_deinit(&r);
         free(seed);
     } else {
