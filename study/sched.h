@@ -80,7 +80,11 @@ double sched_short_term_stability(const sched_params *p, double s, int rating);
 /* Anki's fuzz range for an interval of ivl days (no fuzz below 2.5: lo = hi = ivl). */
 void sched_fuzz_range(double ivl, int max_interval, int *lo, int *hi);
 /* The fuzzed interval: uniform on the range, drawn from a generator seeded with seed
- * (card id + review count), so previews, undo and replays give the same days. */
+ * (card id + review count), so previews, undo and replays give the same days. Applied,
+ * like py-fsrs, to the rounded interval of a card entering or staying in Review; Anki's
+ * extra rule that keeps hard < good < easy across the four buttons is not applied (py-fsrs
+ * does not either), so two buttons may show the same number of days. The generator is
+ * splitmix64, not Anki's StdRng: ranges match Anki, the draws do not. */
 int sched_fuzz(int ivl, int max_interval, uint64_t seed);
 
 /* Whole days between two times under p->days (never negative). */
