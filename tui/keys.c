@@ -72,6 +72,19 @@ static const tui_binding notes_b[] = {
 };
 const tui_keymap tui_keys_notes = {"Notes", notes_b, N(notes_b)};
 
+/* While typing a search every printable key is text: only these are special. */
+static const tui_binding search_b[] = {
+    {TUI_K_ENTER,     TUI_ACT_NONE,      "Enter",     "done", 1},
+    {27,              TUI_ACT_NONE,      "Esc",       "clear", 1},
+    {TUI_K_BACKSPACE, TUI_ACT_NONE,      "Backspace", "delete", 1},
+    {TUI_K_CTRL('u'), TUI_ACT_NONE,      "Ctrl-U",    "clear the field", 0},
+    {TUI_K_UP,        TUI_ACT_UP,        "↑↓",        "move", 1},
+    {TUI_K_DOWN,      TUI_ACT_DOWN,      NULL,        NULL, 0},
+    {TUI_K_PGUP,      TUI_ACT_PAGE_UP,   NULL,        NULL, 0},
+    {TUI_K_PGDN,      TUI_ACT_PAGE_DOWN, NULL,        NULL, 0},
+};
+const tui_keymap tui_keys_search = {"Search (typing)", search_b, N(search_b)};
+
 static const tui_binding viewer_b[] = {
     {TUI_K_UP,   TUI_ACT_UP,        "↑↓",        "scroll", 1},
     {TUI_K_DOWN, TUI_ACT_DOWN,      NULL,        NULL, 0},

@@ -51,7 +51,7 @@ typedef struct tui_keymap {
 } tui_keymap;
 
 extern const tui_keymap tui_keys_global, tui_keys_home, tui_keys_review, tui_keys_notes,
-    tui_keys_viewer, tui_keys_mastery, tui_keys_labs, tui_keys_lab_run, tui_keys_help;
+    tui_keys_search, tui_keys_viewer, tui_keys_mastery, tui_keys_labs, tui_keys_lab_run, tui_keys_help;
 
 /* The action of key in map, falling back to the global map; TUI_ACT_NONE when unbound. */
 int tui_keymap_lookup(const tui_keymap *map, int key);

@@ -101,17 +101,19 @@ static void query_pop(char *q) {
     q[n] = '\0';
 }
 
+static void set_searching(notes_view *nv, int on);
+
 static int notes_key(tui_view *v, tui_app *a, int key, int action) {
     notes_view *nv = (notes_view *)v;
     if (nv->searching) {
         if (key == 27) { /* Esc: clear and leave the field */
             nv->query[0] = '\0';
-            nv->searching = 0;
+            set_searching(nv, 0);
             filter(nv);
             return TUI_R_HANDLED;
         }
         if (key == TUI_K_ENTER) {
-            nv->searching = 0;
+            set_searching(nv, 0);
             return TUI_R_HANDLED;
         }
         if (key == TUI_K_BACKSPACE) {
@@ -137,17 +139,15 @@ static int notes_key(tui_view *v, tui_app *a, int key, int action) {
             filter(nv);
             return TUI_R_HANDLED;
         }
-        /* arrows and the like still move the list */
-        if (key == TUI_K_UP) action = TUI_ACT_UP;
-        else if (key == TUI_K_DOWN) action = TUI_ACT_DOWN;
-        else if (key == TUI_K_PGUP) action = TUI_ACT_PAGE_UP;
-        else if (key == TUI_K_PGDN) action = TUI_ACT_PAGE_DOWN;
-        else if (action != TUI_ACT_QUIT && action != TUI_ACT_REDRAW) return TUI_R_HANDLED;
+        /* arrows still move the list (the search keymap); Ctrl-C, Ctrl-L still work */
+        if (action != TUI_ACT_UP && action != TUI_ACT_DOWN && action != TUI_ACT_PAGE_UP &&
+            action != TUI_ACT_PAGE_DOWN && action != TUI_ACT_QUIT && action != TUI_ACT_REDRAW)
+            return TUI_R_HANDLED;
     }
     if (tui_list_act(&nv->list, action, nv->list_h)) return TUI_R_HANDLED;
     switch (action) {
     case TUI_ACT_SEARCH:
-        nv->searching = 1;
+        set_searching(nv, 1);
         return TUI_R_HANDLED;
     case TUI_ACT_OPEN:
         if (nv->list.sel >= 0 && nv->list.sel < nv->n_shown)
@@ -187,6 +187,16 @@ static const tui_view_ops notes_ops = {
     .name = "Notes", .keys = &tui_keys_notes, .draw = notes_draw, .key = notes_key,
     .reload = notes_reload, .cursor = notes_cursor, .free = notes_free,
 };
+/* The same screen while the search field takes the keys: its own help line. */
+static const tui_view_ops notes_search_ops = {
+    .name = "Notes", .keys = &tui_keys_search, .draw = notes_draw, .key = notes_key,
+    .reload = notes_reload, .cursor = notes_cursor, .free = notes_free,
+};
+
+static void set_searching(notes_view *nv, int on) {
+    nv->searching = on;
+    nv->base.ops = on ? &notes_search_ops : &notes_ops;
+}
 
 tui_view *tui_notes_new(tui_app *a, const char *query, int search) {
     notes_view *nv = xcalloc(1, sizeof *nv);
@@ -194,7 +204,7 @@ tui_view *tui_notes_new(tui_app *a, const char *query, int search) {
     nv->list.sel = 0;
     nv->list_h = 10;
     if (query) snprintf(nv->query, sizeof nv->query, "%s", query);
-    nv->searching = search;
+    set_searching(nv, search);
     load(nv, a);
     return &nv->base;
 }
