@@ -95,8 +95,9 @@ run_size() {
         if [ "$(sql "SELECT count(*) FROM review_history WHERE kind='review'")" = 0 ] &&
            [ "$(sql "SELECT count(*) FROM review_log WHERE kind='undo'")" = 1 ]; then ok; else bad "undo is not in the log"; fi
     fi
-    if [ "$(grep -E '^(status|mastery):' "$note")" = "$(grep -E '^(status|mastery):' "$tmp/$size/before.md")" ]; then ok
-    else bad "undo did not restore the note's status and mastery"; fi
+    # (mastery is re-derived from the restored cards, so it need not equal a hand-written value)
+    if [ "$(grep -E '^status:' "$note")" = "$(grep -E '^status:' "$tmp/$size/before.md")" ]; then ok
+    else bad "undo did not restore the note's status"; fi
     # e runs $EDITOR (true here) and comes back to the same card
     T send-keys -t dls e
     expect "re-read" "the note is re-read after the editor"
