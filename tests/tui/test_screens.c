@@ -175,10 +175,18 @@ static void test_review(cli_ctx *ctx) {
     tui_app_send(a, 'q');
     /* skip, then grade every card: the session ends */
     tui_app_send(a, 's');
+    int saw_explicit = 0;
     for (int i = 0; i < 10; i++) {
         tui_app_send(a, ' ');
+        f = frame(a, 80, 24);
+        if (strstr(f, "学习率太大会怎样")) { /* the explicit card: question in front, answer rendered */
+            saw_explicit = 1;
+            CHECK(strstr(f, "损失震荡，甚至发散成 NaN") != NULL);
+        }
+        free(f);
         tui_app_send(a, '4');
     }
+    CHECK(saw_explicit);
     f = frame(a, 80, 24);
     CHECK(strstr(f, "Done for now") != NULL);
     free(f);
