@@ -155,7 +155,7 @@ static void home_status(tui_view *v, tui_app *a, char *buf, size_t n) {
     localtime_r(&t, &tm);
     char day[32];
     strftime(day, sizeof day, "%a %Y-%m-%d", &tm);
-    if (hv->ok) snprintf(buf, n, "%d due \xc2\xb7 %s", hv->d.due_today + hv->d.new_today_left, day);
+    if (hv->ok) snprintf(buf, n, "%d to review \xc2\xb7 %s", hv->d.due_today + hv->d.new_today_left, day);
     else snprintf(buf, n, "%s", day);
 }
 
