@@ -228,6 +228,12 @@ int  note_render_owned(const note *n, const note_owned *o, char **out, size_t *o
  * no-op (DLS_OK, file untouched). */
 int  note_write_owned(const note *n, const note_owned *o, note_file_id *new_id, dls_error *e);
 
+/* Rewrites a double_encoded note with note_repair_double_encoding's bytes, with the same
+ * atomic write and DLS_ERR_CHANGED check as note_write_owned (for `dlstudy note repair`).
+ * *unrecoverable (may be NULL) gets the count of sequences now U+FFFD. DLS_ERR_INVALID
+ * when the note does not look double-encoded. */
+int  note_repair_file(const note *n, size_t *unrecoverable, note_file_id *new_id, dls_error *e);
+
 /* Test hook (tests only): make the next note_write_owned fail with errno err at stage
  * (1 = writing the temp file, 2 = fsync, 3 = rename), as a full disk would. 0 clears it. */
 void note_write_fail_next(int stage, int err);

@@ -364,12 +364,9 @@ static int same_on_disk(const note *n, const char *file, struct stat *st, dls_er
     return rc;
 }
 
-int note_write_owned(const note *n, const note_owned *o, note_file_id *new_id, dls_error *e) {
-    if (!n->file) return dls_fail(e, DLS_ERR_INVALID, "%s: not read from a file; nothing to write", n->path);
-    char  *out;
-    size_t len;
-    int    rc = note_render_owned(n, o, &out, &len, e);
-    if (rc) return rc;
+/* Replaces n->file with out (taking ownership of it) atomically; see note_write_owned. */
+static int write_atomic(const note *n, char *out, size_t len, note_file_id *new_id, dls_error *e) {
+    int rc = DLS_OK;
     if (len == n->raw_len && !memcmp(out, n->raw, len)) { /* nothing changes: leave the file alone */
         free(out);
         if (new_id) *new_id = n->id;
@@ -446,4 +443,24 @@ fail:
     if (tmp[0]) unlink(tmp);
     free(out);
     return rc;
+}
+
+int note_write_owned(const note *n, const note_owned *o, note_file_id *new_id, dls_error *e) {
+    if (!n->file) return dls_fail(e, DLS_ERR_INVALID, "%s: not read from a file; nothing to write", n->path);
+    char  *out;
+    size_t len;
+    int    rc = note_render_owned(n, o, &out, &len, e);
+    if (rc) return rc;
+    return write_atomic(n, out, len, new_id, e);
+}
+
+int note_repair_file(const note *n, size_t *unrecoverable, note_file_id *new_id, dls_error *e) {
+    if (!n->file) return dls_fail(e, DLS_ERR_INVALID, "%s: not read from a file; nothing to write", n->path);
+    if (!n->double_encoded)
+        return dls_fail(e, DLS_ERR_INVALID, "%s: does not look double-encoded; left as it is", n->path);
+    char  *out;
+    size_t len, lost;
+    note_repair_double_encoding(n->raw, n->raw_len, &out, &len, &lost);
+    if (unrecoverable) *unrecoverable = lost;
+    return write_atomic(n, out, len, new_id, e);
 }

@@ -405,6 +405,31 @@ static void test_files(void) {
     note_free(n);
     CHECK(temp_files_in(dir) == 0);
 
+    /* Repairing a double-encoded note: the file becomes plain UTF-8, lost bytes U+FFFD. */
+    s = slurp(NOTES "/34_double_encoded.md", &len);
+    CHECK(s != NULL);
+    if (s) spit(p, s);
+    free(s);
+    CHECK(note_load(p, dir, &n, &e) == DLS_OK);
+    if (n) {
+        size_t lost = 99;
+        CHECK(note_repair_file(n, &lost, NULL, &e) == DLS_OK);
+        CHECK(lost == 2);
+        note *r = NULL;
+        CHECK(note_load(p, dir, &r, &e) == DLS_OK);
+        if (r) {
+            CHECK(!r->double_encoded && r->n_warnings == 0);
+            CHECK_STR(r->title, n->title);
+            CHECK_STR(r->key, n->key);
+            CHECK(r->body_len == n->body_len && !memcmp(r->body, n->body, n->body_len));
+            CHECK(note_repair_file(r, NULL, NULL, &e) == DLS_ERR_INVALID); /* nothing to repair */
+            note_free(r);
+        }
+        CHECK(note_repair_file(n, NULL, NULL, &e) == DLS_ERR_CHANGED); /* stale note */
+        note_free(n);
+    }
+    CHECK(temp_files_in(dir) == 0);
+
     unlink(link);
     unlink(p);
     rmdir(dir);
