@@ -10,6 +10,27 @@
 #include <string.h>
 #include <time.h>
 
+/* The owned keys of a note as its file had them before a write-back: undo puts them back. */
+typedef struct owned_snap {
+    int    valid;
+    int    mastery;       /* -1: absent */
+    int    status;        /* note_status; NONE: absent */
+    char   updated[11];   /* "" when absent */
+    char **dates;
+    size_t n_dates;
+} owned_snap;
+
+typedef struct undo_entry {
+    int64_t    log_id;
+    owned_snap snap;      /* the note's keys before this grade's write-back */
+} undo_entry;
+
+static void snap_clear(owned_snap *sn) {
+    for (size_t i = 0; i < sn->n_dates; i++) free(sn->dates[i]);
+    free(sn->dates);
+    memset(sn, 0, sizeof *sn);
+}
+
 struct review_session {
     store       *s;
     char        *notes_dir;
@@ -17,7 +38,7 @@ struct review_session {
     review_opts  o;
     int64_t     *queue;   /* card ids; queue[head] is current */
     size_t       head, n, cap;
-    int64_t     *undo;    /* this session's review_log ids, newest last */
+    undo_entry  *undo;    /* this session's grades, newest last */
     size_t       n_undo, cap_undo;
     int          reviewed;
     store_card   cur;     /* loaded copy of queue[head] */
@@ -97,6 +118,7 @@ fail:
 void review_session_free(review_session *rs) {
     if (!rs) return;
     unload(rs);
+    for (size_t i = 0; i < rs->n_undo; i++) snap_clear(&rs->undo[i].snap);
     free(rs->queue), free(rs->undo), free(rs->notes_dir);
     free(rs);
 }
@@ -201,8 +223,10 @@ int review_note_mastery(store *s, const sched_params *p, int64_t note_id, int64_
     return DLS_OK;
 }
 
-int review_write_note(store *s, const char *notes_dir, const sched_params *p, int64_t note_id, int64_t now,
-                      dls_error *e) {
+/* Writes note_id's owned keys: derived from the database, or, with restore, the values a
+ * snapshot took. before (may be NULL) receives the keys as the file had them. */
+static int write_note(store *s, const char *notes_dir, const sched_params *p, int64_t note_id, int64_t now,
+                      const owned_snap *restore, owned_snap *before, dls_error *e) {
     sqlite3_stmt *st = store_prepare(s, "SELECT path, gone, file_size, file_mtime FROM notes WHERE id = ?1", e);
     if (!st) return e ? e->code : DLS_ERR_DB;
     sqlite3_bind_int64(st, 1, note_id);
@@ -272,18 +296,42 @@ int review_write_note(store *s, const char *notes_dir, const sched_params *p, in
         int ns = note_status_from_str(mastery_status(level, reviewed));
         o.status = ns > 0 ? (note_status)ns : NOTE_STATUS_NONE;
     }
-    o.updated        = today_s;
+    o.updated = today_s;
+    if (restore && restore->valid) {
+        /* undo: the keys as they were (an absent key keeps the value written since) */
+        for (size_t i = 0; i < n_dates; i++) free(dates[i]);
+        free(dates);
+        n_dates = restore->n_dates;
+        dates   = xcalloc(n_dates ? n_dates : 1, sizeof *dates);
+        for (size_t i = 0; i < n_dates; i++) dates[i] = xstrdup(restore->dates[i]);
+        if (restore->mastery >= 0) o.mastery = restore->mastery;
+        if (restore->status != NOTE_STATUS_NONE) o.status = (note_status)restore->status;
+        if (restore->updated[0]) snprintf(today_s, sizeof today_s, "%s", restore->updated);
+    }
     o.review_dates   = (const char *const *)dates;
     o.n_review_dates = n_dates;
     static const char *const none[1] = {NULL};
     if (!dates) o.review_dates = none; /* an empty list, not "keep" */
 
     if ((rc = note_load(file, notes_dir, &n, e)) != DLS_OK) goto done;
+    if (before) {
+        snap_clear(before);
+        before->valid   = 1;
+        before->mastery = n->mastery;
+        before->status  = n->status;
+        snprintf(before->updated, sizeof before->updated, "%s", n->updated);
+        before->n_dates = n->n_review_dates;
+        before->dates   = xcalloc(n->n_review_dates ? n->n_review_dates : 1, sizeof *before->dates);
+        for (size_t i = 0; i < n->n_review_dates; i++) before->dates[i] = xstrdup(n->review_dates[i]);
+    }
     /* edited since the last sync? then the next sync must still read it: keep the old
      * identity in the database (the write-back only touches the owned keys) */
     int was_synced = n->id.size == synced_size && n->id.mtime_ns == synced_mtime;
     note_file_id id;
-    if ((rc = note_write_owned(n, &o, &id, e)) != DLS_OK) goto done;
+    if ((rc = note_write_owned(n, &o, &id, e)) != DLS_OK) {
+        if (before) snap_clear(before); /* nothing written: nothing to restore */
+        goto done;
+    }
     if (!was_synced) id.size = synced_size, id.mtime_ns = synced_mtime;
 
     /* record what the file now says and its identity: the next sync need not read it */
@@ -303,7 +351,7 @@ int review_write_note(store *s, const char *notes_dir, const sched_params *p, in
         sqlite3_bind_text(st, 4, id.sha256, -1, SQLITE_TRANSIENT);
         if (o.mastery >= 0) sqlite3_bind_int(st, 5, o.mastery);
         if (o.status != NOTE_STATUS_NONE) sqlite3_bind_text(st, 6, note_status_str(o.status), -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 7, today_s, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 7, o.updated, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 8, joined.data, -1, SQLITE_TRANSIENT);
         if ((rc = store_begin(s, e)) == DLS_OK) {
             if ((rc = store_step_done(s, st, "record write-back", e)) == DLS_OK) rc = store_commit(s, e);
@@ -320,12 +368,18 @@ done:
     return rc;
 }
 
-static void write_back(review_session *rs, int64_t note_id, int64_t now, review_outcome *out) {
+int review_write_note(store *s, const char *notes_dir, const sched_params *p, int64_t note_id, int64_t now,
+                      dls_error *e) {
+    return write_note(s, notes_dir, p, note_id, now, NULL, NULL, e);
+}
+
+static void write_back(review_session *rs, int64_t note_id, int64_t now, const owned_snap *restore,
+                       owned_snap *before, review_outcome *out) {
     out->wrote_note  = 0;
     out->note_msg[0] = '\0';
     if (!rs->o.write_back) return;
     dls_error we = {0};
-    if (review_write_note(rs->s, rs->notes_dir, &rs->p, note_id, now, &we) == DLS_OK) out->wrote_note = 1;
+    if (write_note(rs->s, rs->notes_dir, &rs->p, note_id, now, restore, before, &we) == DLS_OK) out->wrote_note = 1;
     else snprintf(out->note_msg, sizeof out->note_msg, "%s", we.msg);
 }
 
@@ -357,7 +411,9 @@ int review_grade(review_session *rs, int rating, int64_t now, int64_t duration_m
         rs->cap_undo = rs->cap_undo ? 2 * rs->cap_undo : 32;
         rs->undo     = xrealloc(rs->undo, rs->cap_undo * sizeof *rs->undo);
     }
-    rs->undo[rs->n_undo++] = log_id;
+    undo_entry *ue = &rs->undo[rs->n_undo++];
+    memset(ue, 0, sizeof *ue);
+    ue->log_id = log_id;
     rs->reviewed++;
     rs->head++;
     unload(rs);
@@ -365,22 +421,18 @@ int review_grade(review_session *rs, int rating, int64_t now, int64_t duration_m
     if ((r.after.state == SCHED_LEARNING || r.after.state == SCHED_RELEARNING) &&
         r.after.due <= now + rs->o.learn_ahead_s)
         push(rs, r.card_id);
-    if (out) {
-        memset(out, 0, sizeof *out);
-        out->card_id = r.card_id;
-        out->after   = r.after;
-        out->res     = r.res;
-        write_back(rs, note_id, now, out);
-    } else {
-        review_outcome tmp;
-        write_back(rs, note_id, now, &tmp);
-    }
+    review_outcome tmp, *o = out ? out : &tmp;
+    memset(o, 0, sizeof *o);
+    o->card_id = r.card_id;
+    o->after   = r.after;
+    o->res     = r.res;
+    write_back(rs, note_id, now, NULL, &rs->undo[rs->n_undo - 1].snap, o);
     return DLS_OK;
 }
 
 int review_undo(review_session *rs, int64_t now, review_outcome *out, dls_error *e) {
     if (rs->n_undo == 0) return dls_fail(e, DLS_ERR_NOTFOUND, "nothing to undo in this session");
-    int64_t want = rs->undo[rs->n_undo - 1], log_id, card_id;
+    int64_t want = rs->undo[rs->n_undo - 1].log_id, log_id, card_id;
     sched_card before;
     int rc = store_log_last(rs->s, 0, &log_id, &card_id, &before, e);
     if (rc != DLS_OK) return rc;
@@ -393,7 +445,7 @@ int review_undo(review_session *rs, int64_t now, review_outcome *out, dls_error 
         return rc;
     }
     if ((rc = store_commit(rs->s, e)) != DLS_OK) return rc;
-    rs->n_undo--;
+    owned_snap snap = rs->undo[--rs->n_undo].snap; /* taken over: freed below */
     rs->reviewed--;
     /* drop a re-queued copy, then put the card in front */
     for (size_t i = rs->head; i < rs->n; i++)
@@ -416,7 +468,8 @@ int review_undo(review_session *rs, int64_t now, review_outcome *out, dls_error 
     memset(o, 0, sizeof *o);
     o->card_id = card_id;
     o->after   = before;
-    if (note_id) write_back(rs, note_id, now, o);
+    if (note_id) write_back(rs, note_id, now, &snap, NULL, o);
+    snap_clear(&snap);
     return DLS_OK;
 }
 

@@ -9,8 +9,10 @@
  *     the note's owned keys back (mastery, status, updated, review_dates = past review
  *     dates + next due date). A write-back failure is reported in the outcome; the
  *     review stays saved. A learning card due again soon is put back at the end;
- *   - undo of this session's last review (an 'undo' row in the log; the card state and
- *     the note's keys are restored), and skip (the card leaves today's session).
+ *   - undo of this session's last review (an 'undo' row in the log; the card state is
+ *     restored, and the note's owned keys are put back as the file had them before that
+ *     grade; re-derived when that grade's write-back had failed), and skip (the card
+ *     leaves today's session).
  * Times are passed in (`now`), so tests and replays are deterministic. */
 #ifndef STUDY_REVIEW_H
 #define STUDY_REVIEW_H

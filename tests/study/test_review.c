@@ -179,6 +179,27 @@ int main(void) {
     CHECK(nr == 1);
     review_session_free(rs);
 
+    /* undo puts the note's keys back as the file had them: byte for byte */
+    const char *h = "---\ntitle: Eta\ncreated: 2026-01-04\nupdated: 2026-01-05\nmastery: 2\nstatus: learning\n"
+                    "review_dates:\n  - 2026-01-05\n---\n\n## Eta one\n\nE.\n";
+    put("h.md", h);
+    CHECK(sync_run(s, root, now + 120, &r, &e) == DLS_OK && r.added == 1);
+    sync_report_deinit(&r);
+    review_opts only = REVIEW_OPTS_DEFAULT;
+    only.note_id = count(s, "SELECT id FROM notes WHERE path = 'h.md'");
+    CHECK(review_session_new(s, root, now + 120, &only, &rs, &e) == DLS_OK);
+    c = review_current(rs);
+    CHECK(c && !strcmp(c->front, "Eta one") && c->m.state == SCHED_REVIEW);
+    CHECK(review_grade(rs, SCHED_GOOD, now + 130, -1, &out, &e) == DLS_OK && out.wrote_note);
+    after = get("h.md");
+    CHECK(strcmp(after, h) != 0 && strstr(after, "  - 2026-02-01") != NULL);
+    free(after);
+    CHECK(review_undo(rs, now + 140, &out, &e) == DLS_OK && out.wrote_note);
+    after = get("h.md");
+    CHECK_STR(after, h);
+    free(after);
+    review_session_free(rs);
+
     char fi[16];
     review_format_interval(45, 0, fi, sizeof fi);
     CHECK_STR(fi, "45s");
