@@ -142,6 +142,7 @@ static int migrate(store *s, dls_error *e) {
         const char *sql = v == 0 ? dls_schema_sql : migrations[v];
         char what[64], pragma[64];
         snprintf(what, sizeof what, "migration to version %d", v + 1);
+        /* PRAGMA takes no bound parameters; the value is our own integer, never input */
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
         if ((rc = exec(s, sql, what, e)) != DLS_OK || (rc = exec(s, pragma, what, e)) != DLS_OK) {
             store_rollback(s);
