@@ -9,7 +9,9 @@
 #include "tui/screens/screens.h"
 #include "tui/term.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,15 @@ struct tui_app {
     int           msg_bad;
     int           synced;
     int           changed;    /* the last sync changed notes or cards */
+    /* The startup sync runs on a thread with its own connection (WAL lets the screens
+     * read meanwhile), so keys are answered while the notes folder is read. */
+    pthread_t     sync_thread;
+    int           sync_started;
+    atomic_int    sync_done;
+    int           sync_rc;
+    dls_error     sync_err;
+    sync_report   sync_rep;
+    double        sync_t0;
     int           full;       /* next frame repaints everything */
     int           quit;
     int64_t       fixed_now;  /* $DLSTUDY_NOW, 0 when unset */
@@ -182,22 +193,63 @@ static void draw_frame(tui_app *a) {
     a->full = 0;
 }
 
-static void do_sync(tui_app *a) {
+/* What a finished sync means for the screens: a message, and fresh data everywhere. */
+static void sync_finish(tui_app *a, int rc, const dls_error *e, sync_report *r) {
     a->synced = 1;
-    if (!a->db) return;
-    sync_report r;
-    dls_error e = {0};
-    if (sync_run(a->db, a->ctx->paths.notes_dir, tui_app_now(a), &r, &e) != DLS_OK) {
-        tui_app_message(a, 1, "sync: %s", e.msg);
+    if (rc != DLS_OK) {
+        tui_app_message(a, 1, "sync: %s", e->msg);
         a->changed = 0;
         reload_all(a); /* the screens still show what the database has, in full */
         return;
     }
-    if (r.skipped) tui_app_message(a, 1, "%d note%s could not be read (dlstudy sync shows why)", r.skipped,
-                                   r.skipped == 1 ? "" : "s");
-    a->changed = report_changed(&r);
-    sync_report_deinit(&r);
+    if (r->skipped) tui_app_message(a, 1, "%d note%s could not be read (dlstudy sync shows why)", r->skipped,
+                                    r->skipped == 1 ? "" : "s");
+    a->changed = report_changed(r);
+    sync_report_deinit(r);
     reload_all(a);
+}
+
+/* The sync, here and now (tests, and when no thread can be started). */
+static void do_sync(tui_app *a) {
+    if (!a->db) {
+        a->synced = 1;
+        return;
+    }
+    sync_report r;
+    dls_error e = {0};
+    int rc = sync_run(a->db, a->ctx->paths.notes_dir, tui_app_now(a), &r, &e);
+    sync_finish(a, rc, &e, &r);
+}
+
+static void *sync_main(void *arg) {
+    tui_app *a = arg;
+    store *s = NULL;
+    a->sync_rc = store_open(a->ctx->paths.db_path, &s, &a->sync_err);
+    if (a->sync_rc == DLS_OK)
+        a->sync_rc = sync_run(s, a->ctx->paths.notes_dir, tui_app_now(a), &a->sync_rep, &a->sync_err);
+    store_free(s);
+    atomic_store_explicit(&a->sync_done, 1, memory_order_release);
+    return NULL;
+}
+
+static void sync_start(tui_app *a) {
+    a->sync_t0 = mono_ms();
+    if (!a->db || pthread_create(&a->sync_thread, NULL, sync_main, a) != 0) {
+        do_sync(a);
+        return;
+    }
+    a->sync_started = 1;
+}
+
+/* Joins the sync thread once it is done (wait = 1: whatever it takes); returns 1 when
+ * it was joined now. */
+static int sync_poll(tui_app *a, int wait) {
+    if (!a->sync_started) return 0;
+    if (!wait && !atomic_load_explicit(&a->sync_done, memory_order_acquire)) return 0;
+    pthread_join(a->sync_thread, NULL);
+    a->sync_started = 0;
+    sync_finish(a, a->sync_rc, &a->sync_err, &a->sync_rep);
+    return 1;
 }
 
 /* Where the time to the first frame went (store, terminal, screen data, drawing). */
@@ -305,6 +357,10 @@ static void push_first(tui_app *a, enum tui_screen screen) {
 
 void tui_app_close(tui_app *a) {
     if (!a) return;
+    if (a->sync_started) { /* never leave the thread writing behind us */
+        pthread_join(a->sync_thread, NULL);
+        if (a->sync_rc == DLS_OK) sync_report_deinit(&a->sync_rep);
+    }
     while (a->depth) pop_view(a);
     tui_grid_deinit(&a->grid);
     lab_spec_list_free(a->labs, a->n_labs);
@@ -357,16 +413,16 @@ int tui_app_run(cli_ctx *ctx, enum tui_screen screen, int argc, char **argv) {
     draw_frame(a);
     t_draw = mono_ms() - t;
     trace_startup(t0);
+    sync_start(a);
     while (!a->quit && !tui_term_quit_requested()) {
-        if (!a->synced) {
-            double s0 = mono_ms();
-            do_sync(a);
+        if (!a->synced && (sync_poll(a, 0) || !a->sync_started)) {
             draw_frame(a);
-            trace_sync(mono_ms() - s0);
+            trace_sync(mono_ms() - a->sync_t0);
             continue;
         }
         tui_view *v = a->stack[a->depth - 1];
         int timeout = v->ops->tick && v->ops->tick_ms > 0 ? v->ops->tick_ms : 1000;
+        if (a->sync_started && timeout > 30) timeout = 30; /* look for the sync's end */
         int key = tui_term_key(timeout);
         if (key == TUI_K_NONE) {
             if (v->ops->tick) react(a, v, v->ops->tick(v, a) | TUI_R_HANDLED, TUI_ACT_NONE);

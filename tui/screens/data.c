@@ -64,18 +64,23 @@ int tui_data_dash(store *s, const sched_params *p, int64_t now, int full, tui_da
     int64_t day_start = sched_day_start(p, today), day_end = sched_day_start(p, today + 1);
     int rc;
     /* Literals only: store_prepare caches statements by the SQL pointer.
-     * Speed: a card row holds its section text before its schedule columns, so reading
-     * `state` of every card walks megabytes. The counts use the (gone, due) index
-     * alone: due IS NULL exactly for new cards, and cards of a gone note are gone. */
+     * Speed: a card row holds its section text before its schedule columns, so a scan
+     * of cards walks megabytes. The quick counts use the partial index on due (every
+     * comparison on due implies due IS NOT NULL); the counts that need a scan (cards,
+     * new cards) wait for the full stage. */
     if ((rc = count_query(s, "SELECT count(*) FROM notes WHERE gone = 0 AND parse_ok = 1", 0, 0, &d->notes, e))) return rc;
     if ((rc = count_query(s, "SELECT count(*) FROM notes WHERE gone = 0 AND parse_ok = 0", 0, 0, &d->broken, e))) return rc;
-    if ((rc = count_query(s, "SELECT count(*) FROM cards WHERE gone = 0 AND due < ?1", day_end, 0, &d->due_today, e))) return rc;
-    if ((rc = count_query(s, "SELECT count(*) FROM cards WHERE gone = 0 AND due < ?1", day_start, 0, &d->overdue, e))) return rc;
-    if ((rc = count_query(s, "SELECT count(*) FROM cards WHERE gone = 0 AND due IS NULL", 0, 0, &d->new_total, e))) return rc;
-    if ((rc = count_query(s, "SELECT count(*) FROM cards WHERE gone = 0", 0, 0, &d->cards, e))) return rc;
+    if ((rc = count_query(s, "SELECT count(*) FROM cards WHERE due < ?1 AND gone = 0", day_end, 0, &d->due_today, e))) return rc;
+    if ((rc = count_query(s, "SELECT count(*) FROM cards WHERE due < ?1 AND gone = 0", day_start, 0, &d->overdue, e))) return rc;
     if ((rc = count_query(s, "SELECT count(*) FROM review_history WHERE kind = 'review' AND reviewed_at >= ?1 AND reviewed_at < ?2",
                           day_start, day_end, &d->reviewed_today, e)))
         return rc;
+    d->full = full;
+    if (!full) return DLS_OK;
+
+    /* new cards (due IS NULL exactly for them) and what today still allows */
+    if ((rc = count_query(s, "SELECT count(*) FROM cards WHERE gone = 0", 0, 0, &d->cards, e))) return rc;
+    if ((rc = count_query(s, "SELECT count(*) FROM cards WHERE gone = 0 AND due IS NULL", 0, 0, &d->new_total, e))) return rc;
     int new_today = 0;
     if ((rc = count_query(s, "SELECT count(*) FROM review_history WHERE kind = 'review' AND state_before = 0 AND reviewed_at >= ?1 AND reviewed_at < ?2",
                           day_start, day_end, &new_today, e)))
@@ -86,9 +91,6 @@ int tui_data_dash(store *s, const sched_params *p, int64_t now, int full, tui_da
     d->new_today_left = per_day - new_today;
     if (d->new_today_left > d->new_total) d->new_today_left = d->new_total;
     if (d->new_today_left < 0) d->new_today_left = 0;
-
-    d->full = full;
-    if (!full) return DLS_OK;
 
     /* heatmap and streaks: reviews (and dates imported from notes) per study day */
     d->today_wday = wday_monday0(p, today);

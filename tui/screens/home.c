@@ -73,7 +73,7 @@ static void home_draw(tui_view *v, tui_app *a, tui_grid *g, int y, int h) {
     int x = 2, r = y + 1;
     x += put_figure(g, r, x, w - x, d->due_today, "due", TUI_C_ACCENT);
     x += put_figure(g, r, x, w - x, d->overdue, "overdue", TUI_C_BAD);
-    x += put_figure(g, r, x, w - x, d->new_today_left, "new", TUI_C_GOOD);
+    if (d->full) x += put_figure(g, r, x, w - x, d->new_today_left, "new", TUI_C_GOOD);
     x += put_figure(g, r, x, w - x, d->reviewed_today, "reviewed", TUI_C_DEFAULT);
     r++;
     x = 2;
@@ -83,7 +83,8 @@ static void home_draw(tui_view *v, tui_app *a, tui_grid *g, int y, int h) {
         x += tui_grid_printf(g, r, x, w - x, ss, "streak %d day%s", d->streak, d->streak == 1 ? "" : "s");
         x += tui_grid_printf(g, r, x, w - x, ms, " (best %d)   ", d->best_streak);
     }
-    x += tui_grid_printf(g, r, x, w - x, ms, "%d notes \xc2\xb7 %d cards", d->notes, d->cards);
+    if (d->full) x += tui_grid_printf(g, r, x, w - x, ms, "%d notes \xc2\xb7 %d cards", d->notes, d->cards);
+    else x += tui_grid_printf(g, r, x, w - x, ms, "%d notes", d->notes);
     if (d->broken) tui_grid_printf(g, r, x, w - x, (tui_style){TUI_A_BOLD, TUI_C_BAD}, " \xc2\xb7 %d unreadable", d->broken);
     r++;
     if (d->due_today + d->new_today_left > 0 && r < bottom) {
@@ -155,7 +156,7 @@ static void home_status(tui_view *v, tui_app *a, char *buf, size_t n) {
     localtime_r(&t, &tm);
     char day[32];
     strftime(day, sizeof day, "%a %Y-%m-%d", &tm);
-    if (hv->ok) snprintf(buf, n, "%d to review \xc2\xb7 %s", hv->d.due_today + hv->d.new_today_left, day);
+    if (hv->ok && hv->d.full) snprintf(buf, n, "%d to review \xc2\xb7 %s", hv->d.due_today + hv->d.new_today_left, day);
     else snprintf(buf, n, "%s", day);
 }
 
