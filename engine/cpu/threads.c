@@ -18,7 +18,8 @@
 #include "engine/backend.h"
 
 #define MAX_THREADS 64
-#define SPIN_ROUNDS 20000   /* about 20-50 us of spinning before a worker sleeps */
+#define SPIN_ROUNDS 4000    /* some tens of us of spinning before a worker sleeps */
+#define WAIT_SPINS  2000    /* the caller's spins before it starts yielding its core */
 
 typedef struct pool {
     int             n;            /* threads including the caller */
@@ -26,12 +27,12 @@ typedef struct pool {
     pthread_mutex_t mu;
     pthread_cond_t  wake;
     atomic_uint     gen;          /* bumped once per parallel region */
-    atomic_int      next;         /* next task to take */
-    atomic_int      busy;         /* workers still inside the region */
+    _Atomic uint64_t ticket;      /* region generation << 32 | next task to take */
+    atomic_int      n_tasks;
+    atomic_int      done;         /* tasks finished in this region */
     atomic_int      stop;
     void          (*fn)(void *ctx, int task, int thread);
     void           *ctx;
-    int             n_tasks;
     unsigned        start_gen;    /* gen when the workers were created */
 } pool;
 
@@ -47,11 +48,20 @@ static inline void cpu_relax(void) {
 #endif
 }
 
-static void run_tasks(pool *p, int thread) {
+/* Takes tasks of region `gen` until none is left. A task is claimed with a CAS on the
+ * (generation, index) ticket, so a worker that wakes late can never claim a task of a
+ * region that has ended, nor one twice; fn and ctx are read only after a successful
+ * claim, while the region is still open. */
+static void run_tasks(pool *p, unsigned gen, int thread) {
+    uint64_t v = atomic_load(&p->ticket);
     for (;;) {
-        int t = atomic_fetch_add(&p->next, 1);
-        if (t >= p->n_tasks) break;
+        if ((unsigned)(v >> 32) != gen) return;
+        int t = (int)(uint32_t)v;
+        if (t >= atomic_load(&p->n_tasks)) return;
+        if (!atomic_compare_exchange_weak(&p->ticket, &v, v + 1)) continue;
         p->fn(p->ctx, t, thread);
+        atomic_fetch_add(&p->done, 1);
+        v = atomic_load(&p->ticket);
     }
 }
 
@@ -70,8 +80,7 @@ static void *worker(void *arg) {
         }
         if (atomic_load(&p->stop)) return NULL;
         seen = atomic_load(&p->gen);
-        run_tasks(p, id);
-        atomic_fetch_sub(&p->busy, 1);
+        run_tasks(p, seen, id);
     }
 }
 
@@ -125,17 +134,24 @@ void nn_parallel_for(int n_tasks, void (*fn)(void *ctx, int task, int thread), v
     }
     pool *p = &g_pool;
     pthread_mutex_lock(&g_pool_lock);
+    /* The last region's tasks are all done and its ticket is spent: publish this one. */
+    unsigned g = atomic_load(&p->gen) + 1;
     p->fn = fn;
     p->ctx = ctx;
-    p->n_tasks = n_tasks;
-    atomic_store(&p->next, 0);
-    atomic_store(&p->busy, p->n - 1);
+    atomic_store(&p->n_tasks, n_tasks);
+    atomic_store(&p->done, 0);
+    atomic_store(&p->ticket, (uint64_t)g << 32);
     pthread_mutex_lock(&p->mu);
-    atomic_fetch_add(&p->gen, 1);
+    atomic_store(&p->gen, g);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
-    run_tasks(p, 0);
-    while (atomic_load(&p->busy) > 0) cpu_relax();
+    run_tasks(p, g, 0);
+    /* Wait for tasks, not for workers: on a busy machine a worker that has not woken yet
+     * costs nothing, the caller has done its share. */
+    for (int spins = 0; atomic_load(&p->done) < n_tasks; spins++) {
+        if (spins < WAIT_SPINS) cpu_relax();
+        else sched_yield();
+    }
     pthread_mutex_unlock(&g_pool_lock);
 }
 
