@@ -49,23 +49,25 @@ wait_gone() {
     return 1
 }
 expect() { if wait_for "$1" "$3"; then ok; else bad "$2 (no \"$1\" on screen)"; screen >&2; fi; }
-sql() { sqlite3 "$tmp/$size/db.sqlite" "$1" 2>/dev/null; }
+sql() { sqlite3 "$dir/db.sqlite" "$1" 2>/dev/null; }
 
-start() { # start W H: a fresh notes copy and database, dlstudy on the dashboard
-    w=$1 h=$2 size="${1}x${2}"
-    mkdir -p "$tmp/$size/home"
-    cp -R tests/fixtures/tui-notes "$tmp/$size/notes"
+start() { # start W H [VAR=VALUE]: a fresh notes copy and database in $dir, dlstudy on the dashboard
+    w=$1 h=$2
     T kill-server 2>/dev/null
     runs=$((runs + 1)) sock="dls-test-$$-$runs" # a new server: the old one may still be exiting
+    dir="$tmp/run$runs"
+    mkdir -p "$dir/home"
+    cp -R tests/fixtures/tui-notes "$dir/notes"
     T new-session -d -s dls -x "$w" -y "$h" \
-        "ulimit -c 0; env -i PATH=\"$PATH\" HOME=\"$tmp/$size/home\" LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color TZ=UTC \
-         EDITOR=true $3 \"$bin\" --notes \"$tmp/$size/notes\" --db \"$tmp/$size/db.sqlite\"; echo \"EXIT=\$?\"; sleep 60"
+        "ulimit -c 0; env -i PATH=\"$PATH\" HOME=\"$dir/home\" LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color TZ=UTC \
+         EDITOR=true $3 \"$bin\" --notes \"$dir/notes\" --db \"$dir/db.sqlite\"; echo \"EXIT=\$?\"; sleep 60"
 }
 
 run_size() {
+    size="${1}x${2}"
     start "$1" "$2"
-    note="$tmp/$size/notes/ai-ml/basics/activation.md"
-    cp "$note" "$tmp/$size/before.md"
+    note="$dir/notes/ai-ml/basics/activation.md"
+    cp "$note" "$dir/before.md"
     expect "Dashboard" "the dashboard opens" 10
     expect "2 due" "the dashboard counts the due cards"
     T send-keys -t dls r
@@ -82,12 +84,12 @@ run_size() {
     if [ $have_sqlite = 1 ]; then
         if [ "$(sql "SELECT count(*) FROM review_log WHERE kind='review' AND rating=3")" = 1 ]; then ok; else bad "the grade is in review_log"; fi
     else skip "sqlite3 absent: review_log not checked"; fi
-    if cmp -s "$note" "$tmp/$size/before.md"; then bad "the note's owned keys did not change"; else ok; fi
+    if cmp -s "$note" "$dir/before.md"; then bad "the note's owned keys did not change"; else ok; fi
     # only the keys dlstudy owns changed (mastery, status, updated, review_dates and its items)
-    others=$(diff "$tmp/$size/before.md" "$note" | grep '^[<>]' | grep -v -E '^[<>] (mastery|status|updated|review_dates):|^[<>]   - ')
+    others=$(diff "$dir/before.md" "$note" | grep '^[<>]' | grep -v -E '^[<>] (mastery|status|updated|review_dates):|^[<>]   - ')
     if [ -z "$others" ]; then ok; else bad "lines other than the owned keys changed: $others"; fi
     if ! grep -q "^updated: 2025-12-27" "$note"; then ok; else bad "updated: was not written back"; fi
-    if [ "$(sed -n '/^# 激活函数/,$p' "$note" | cksum)" = "$(sed -n '/^# 激活函数/,$p' "$tmp/$size/before.md" | cksum)" ]; then ok; else bad "the note's body changed"; fi
+    if [ "$(sed -n '/^# 激活函数/,$p' "$note" | cksum)" = "$(sed -n '/^# 激活函数/,$p' "$dir/before.md" | cksum)" ]; then ok; else bad "the note's body changed"; fi
     T send-keys -t dls u
     expect "done 0" "undo takes the grade back"
     expect "ReLU" "undo brings the card back"
@@ -96,7 +98,7 @@ run_size() {
            [ "$(sql "SELECT count(*) FROM review_log WHERE kind='undo'")" = 1 ]; then ok; else bad "undo is not in the log"; fi
     fi
     # (mastery is re-derived from the restored cards, so it need not equal a hand-written value)
-    if [ "$(grep -E '^status:' "$note")" = "$(grep -E '^status:' "$tmp/$size/before.md")" ]; then ok
+    if [ "$(grep -E '^status:' "$note")" = "$(grep -E '^status:' "$dir/before.md")" ]; then ok
     else bad "undo did not restore the note's status"; fi
     # e runs $EDITOR (true here) and comes back to the same card
     T send-keys -t dls e
@@ -138,7 +140,6 @@ run_size() {
 run_ctrl_c() {
     size="${1}x${2}-int"
     start "$1" "$2"
-    size="${1}x${2}"
     expect "Dashboard" "dlstudy starts again" 10
     T send-keys -t dls r
     expect "Space or Enter" "the review opens"
@@ -152,7 +153,6 @@ run_ctrl_c() {
 run_signal() {
     size="80x24-$1"
     start 80 24
-    size="80x24-$1"
     expect "Dashboard" "dlstudy starts for SIG$1" 10
     pid=$(ps -o pid= --ppid "$(T display -p -t dls '#{pane_pid}')" | head -n 1 | tr -d ' ')
     if [ -z "$pid" ]; then bad "cannot find dlstudy's pid"; return; fi
@@ -166,21 +166,44 @@ run_signal() {
 run_colors() {
     size="80x24-nocolor"
     start 80 24 NO_COLOR=1
-    size="80x24-nocolor"
     expect "Dashboard" "dlstudy starts with NO_COLOR" 10
     if T capture-pane -e -p -t dls | grep -q "$(printf '\033')\[[0-9;]*3[0-7]m"; then bad "colours with NO_COLOR set"; else ok; fi
     T send-keys -t dls q
     expect "EXIT=0" "q quits"
     size="80x24-color"
     start 80 24
-    size="80x24-color"
     expect "Dashboard" "dlstudy starts with colours" 10
     if T capture-pane -e -p -t dls | grep -q "$(printf '\033')\[[0-9;]*3[0-7]m"; then ok; else bad "no colours on a colour terminal"; fi
     T send-keys -t dls q
 }
 
+# l on a card: its lab first; Enter runs it live; s stops it (the run is recorded)
+run_lab() {
+    size="80x24-lab"
+    start 80 24
+    expect "Dashboard" "dlstudy starts for the lab" 10
+    T send-keys -t dls r
+    expect "ReLU" "the card shows"
+    T send-keys -t dls l
+    expect "→ activations" "l lists the card's lab first"
+    T send-keys -t dls Enter
+    expect "epoch" "the lab trains live" 20
+    T send-keys -t dls s
+    expect "stopped" "s stops the lab"
+    if [ $have_sqlite = 1 ]; then
+        if [ "$(sql "SELECT count(*) FROM lab_runs WHERE lab='activations'")" -ge 1 ]; then ok; else bad "the run is not in lab_runs"; fi
+    fi
+    T send-keys -t dls q
+    expect "Labs" "q goes back to the labs"
+    T send-keys -t dls q
+    expect "Space or Enter shows the answer" "and back to the same card"
+    T send-keys -t dls q q
+    expect "EXIT=0" "q quits"
+}
+
 run_size 80 24
 run_size 120 40
+run_lab
 run_ctrl_c 80 24
 run_signal TERM 0
 run_signal SEGV 139
