@@ -68,6 +68,13 @@ fi
 printf 'q\n' | $D review --plain > $O 2>&1
 has "learning card comes back" $O "Q: One"
 
+# one note only
+printf 'q\n' | $D review --plain --note sub/beta.md > $O 2>&1; check "review --note exit 0" [ $? -eq 0 ]
+has "review --note: nothing due there" $O "Nothing to review now."
+printf 'q\n' | $D review --plain --note Alpha > $O 2>&1
+has "review --note by title" $O "Q: One"
+printf 'q\n' | $D review --plain --note nosuch > $O 2>&1; check "review --note unknown exit 1" [ $? -eq 1 ]
+
 # mastery
 $D mastery > $O 2>&1; check "mastery exit 0" [ $? -eq 0 ]
 has "mastery header" $O "MASTERY"

@@ -31,6 +31,8 @@
 
 extern const char dls_note_template[];
 
+static char *find_note(cli_ctx *ctx, store *s, const char *arg);
+
 /* ---- shared helpers ---- */
 
 static int64_t now_s(void) {
@@ -1140,17 +1142,19 @@ static void print_indented(const char *text) {
 
 int cmd_review_plain(cli_ctx *ctx, int argc, char **argv) {
     int limit = -1, nosync = 0;
+    const char *only = NULL;
     for (int i = 1; i < argc; i++) {
         const char *v;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: dlstudy review --plain [--new N] [--no-sync]\n\n"
+            printf("usage: dlstudy review --plain [--new N] [--note NOTE] [--no-sync]\n\n"
                    "The daily review in line mode (stdin/stdout; works with piped input):\n"
                    "each card's front is shown; Enter shows the back; then answer\n"
                    "  1 again   2 hard   3 good   4 easy   (or the words, or their first letter)\n"
                    "  u undo the last answer   s skip this card   q quit\n"
                    "Every answer is saved at once (and mirrored into the note's mastery, status,\n"
                    "updated and review_dates). End of input quits.\n"
-                   "  --new N   new cards today (default: setting new_per_day, 20)\n"
+                   "  --new N       new cards today (default: setting new_per_day, 20)\n"
+                   "  --note NOTE   only this note's cards (a path, or enough of its title)\n"
                    "Exit status: 0 ok, 1 failed, 2 usage.\n");
             return DLS_EXIT_OK;
         }
@@ -1159,6 +1163,8 @@ int cmd_review_plain(cli_ctx *ctx, int argc, char **argv) {
             long n = strtol(v, &end, 10);
             if (*end || n < 0 || n > 10000) return cli_usage_error("review", "--new wants 0-10000, not '%s'", v);
             limit = (int)n;
+        } else if ((v = cli_opt_value(argc, argv, &i, "--note"))) {
+            only = v;
         } else if (!strcmp(argv[i], "--no-sync")) nosync = 1;
         else if (strcmp(argv[i], "--plain") != 0) return cli_usage_error("review", "unknown argument '%s'", argv[i]);
     }
@@ -1167,6 +1173,29 @@ int cmd_review_plain(cli_ctx *ctx, int argc, char **argv) {
     if (!nosync) quiet_sync(ctx, s, "review");
     review_opts o = REVIEW_OPTS_DEFAULT;
     o.new_limit = limit;
+    if (only) {
+        char *file = find_note(ctx, s, only);
+        sqlite3_stmt *st = file ? store_prepare(s, "SELECT id FROM notes WHERE gone = 0 AND path = ?1", NULL) : NULL;
+        const char *rootp = ctx->paths.notes_dir;
+        size_t nr = strlen(rootp);
+        if (st) {
+            /* the path relative to the notes folder, as the database keeps it */
+            char *real = realpath(file, NULL), *rr = realpath(rootp, NULL);
+            const char *rel = file;
+            if (real && rr && !strncmp(real, rr, strlen(rr)) && real[strlen(rr)] == '/') rel = real + strlen(rr) + 1;
+            else if (!strncmp(file, rootp, nr) && file[nr] == '/') rel = file + nr + 1;
+            sqlite3_bind_text(st, 1, rel, -1, SQLITE_TRANSIENT);
+            if (sqlite3_step(st) == SQLITE_ROW) o.note_id = sqlite3_column_int64(st, 0);
+            sqlite3_reset(st);
+            free(real), free(rr);
+        }
+        free(file);
+        if (o.note_id <= 0) {
+            fprintf(stderr, "dlstudy review: no synced note matches '%s'\n", only);
+            store_free(s);
+            return DLS_EXIT_FAIL;
+        }
+    }
     review_session *rs = NULL;
     dls_error e = {0};
     if (review_session_new(s, ctx->paths.notes_dir, now_s(), &o, &rs, &e) != DLS_OK) {
