@@ -23,6 +23,7 @@ typedef struct review_view {
     char           *kind, *front, *back, *crumb; /* fresh from the store */
     char           *title, *category, *path, *labs;
     int             revealed;
+    sched_card      m;            /* its memory state, for the line under the front */
     review_choice   choice[4];
     int             have_choice;
     tui_textview    tv;
@@ -60,6 +61,7 @@ static void load_card(review_view *rv, tui_app *a, int keep_reveal) {
     rv->front = xstrdup(src->front ? src->front : "");
     rv->back = xstrdup(src->back ? src->back : "");
     rv->crumb = xstrdup(src->heading_path ? src->heading_path : "");
+    rv->m = src->m;
     if (tui_data_note_info(tui_app_store(a), src->note_id, &rv->path, &rv->title, &rv->category, &rv->labs, &e) != DLS_OK) {
         rv->path = xstrdup(review_current_path(rv->rs));
         rv->title = xstrdup(review_current_title(rv->rs));
@@ -167,6 +169,16 @@ static void review_draw(tui_view *v, tui_app *a, tui_grid *g, int y, int h) {
     if (concept && r < bottom) {
         tui_style hint = {TUI_A_DIM, TUI_C_MUTED};
         tui_grid_puts(g, r++, 3, w - 6, hint, "Recall what this section says, then reveal.");
+    }
+    if (r < bottom) { /* where the card stands: new, or its last review and stability */
+        char when[32], line[160];
+        if (rv->m.state == SCHED_NEW || rv->m.reps == 0)
+            snprintf(line, sizeof line, "new card");
+        else
+            snprintf(line, sizeof line, "%s \xc2\xb7 last seen %s \xc2\xb7 stability %.1fd \xc2\xb7 %d lapse%s",
+                     sched_state_name(rv->m.state), tui_when(rv->m.last_review, tui_app_now(a), when, sizeof when),
+                     rv->m.s, rv->m.lapses, rv->m.lapses == 1 ? "" : "s");
+        tui_grid_puts(g, r++, 3, w - 6, (tui_style){0, TUI_C_MUTED}, line);
     }
     r++;
     if (!rv->revealed) {
