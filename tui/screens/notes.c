@@ -5,6 +5,8 @@
 #include "tui/screens/screens.h"
 
 #include "study/mastery.h"
+#include "study/note.h"
+#include "tui/widgets/markdown.h"
 #include "tui/widgets/widgets.h"
 
 #include <stdio.h>
@@ -23,7 +25,35 @@ typedef struct notes_view {
     int           list_h;
     int           cur_y, cur_x;
     char          err[256];
+    /* wide terminals: the selected note, rendered beside the list (cached by id/width) */
+    tui_textview  preview;
+    int64_t       preview_id;
+    int           preview_w;
 } notes_view;
+
+enum { PREVIEW_MIN_W = 120 };
+
+static void draw_preview(notes_view *nv, tui_app *a, tui_grid *g, int y, int x, int h, int w) {
+    const tui_note_row *r = &nv->rows[nv->shown[nv->list.sel]];
+    if (r->id != nv->preview_id || w != nv->preview_w) {
+        tui_textview_clear(&nv->preview);
+        nv->preview_id = r->id;
+        nv->preview_w = w;
+        char *file = xasprintf("%s/%s", tui_app_ctx(a)->paths.notes_dir, r->path);
+        note *n = NULL;
+        dls_error e = {0};
+        if (note_load(file, tui_app_ctx(a)->paths.notes_dir, &n, &e) == DLS_OK) {
+            tui_textview_set_markdown(&nv->preview, n->body, n->body_len, w);
+            note_free(n);
+        } else {
+            tui_text_wrap(e.msg, w, (tui_style){TUI_A_BOLD, TUI_C_BAD}, &nv->preview.lines);
+        }
+        free(file);
+    }
+    tui_style ms = {0, TUI_C_MUTED};
+    for (int r2 = 0; r2 < h; r2++) tui_grid_fill(g, y + r2, x - 2, 1, 0x2502, ms);
+    tui_textview_draw(&nv->preview, g, y, x, h, w);
+}
 
 static void filter(notes_view *nv) {
     int64_t keep = nv->list.sel >= 0 && nv->list.sel < nv->n_shown ? nv->rows[nv->shown[nv->list.sel]].id : -1;
@@ -69,7 +99,6 @@ static void draw_row(void *ctx, int item, tui_grid *g, int y, int x, int w, int 
 }
 
 static void notes_draw(tui_view *v, tui_app *a, tui_grid *g, int y, int h) {
-    (void)a;
     notes_view *nv = (notes_view *)v;
     int w = g->w;
     tui_style ls = {TUI_A_BOLD, nv->searching ? TUI_C_ACCENT : TUI_C_MUTED}, ms = {0, TUI_C_MUTED};
@@ -91,7 +120,9 @@ static void notes_draw(tui_view *v, tui_app *a, tui_grid *g, int y, int h) {
         tui_grid_puts(g, y + 2, 2, w - 4, ms, nv->n ? "No note matches." : "No notes yet.");
         return;
     }
-    tui_list_draw(&nv->list, g, y + 1, 0, h - 1, w, draw_row, nv);
+    int lw = w >= PREVIEW_MIN_W ? w / 2 : w;
+    tui_list_draw(&nv->list, g, y + 1, 0, h - 1, lw, draw_row, nv);
+    if (lw < w) draw_preview(nv, a, g, y + 1, lw + 2, h - 1, w - lw - 3);
 }
 
 static void query_pop(char *q) {
@@ -174,12 +205,17 @@ static int notes_cursor(tui_view *v, tui_app *a, int *y, int *x) {
     return 1;
 }
 
-static void notes_reload(tui_view *v, tui_app *a) { load((notes_view *)v, a); }
+static void notes_reload(tui_view *v, tui_app *a) {
+    notes_view *nv = (notes_view *)v;
+    nv->preview_id = -1; /* a note may have changed */
+    load(nv, a);
+}
 
 static void notes_free(tui_view *v) {
     notes_view *nv = (notes_view *)v;
     tui_note_rows_free(nv->rows, nv->n);
     free(nv->shown);
+    tui_textview_deinit(&nv->preview);
     free(nv);
 }
 
@@ -203,6 +239,7 @@ tui_view *tui_notes_new(tui_app *a, const char *query, int search) {
     nv->base.ops = &notes_ops;
     nv->list.sel = 0;
     nv->list_h = 10;
+    nv->preview_id = -1;
     if (query) snprintf(nv->query, sizeof nv->query, "%s", query);
     set_searching(nv, search);
     load(nv, a);
