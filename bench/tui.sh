@@ -17,11 +17,11 @@ trap 'tmux -L "$sock" kill-server 2>/dev/null; rm -rf "$T"' EXIT
 sh bench/gen_notes.sh "$T/notes" "$N" || exit 1
 mkdir -p "$T/home"
 
-run() { # run LABEL: one start, measured, then q
+run() { # run LABEL [COMMAND]: one start, measured, then q (and q again: review opens on top)
     rm -f "$T/trace" "$T/start"
     runs=$((runs + 1)) sock="dls-bench-$$-$runs" # a fresh server: the last one may still be exiting
     tmux -L "$sock" -f /dev/null new-session -d -s b -x 120 -y 40 \
-        "env HOME=$T/home LANG=C.UTF-8 TERM=xterm-256color DLSTUDY_TRACE_STARTUP=$T/trace sh -c 'date +%s%N > $T/start; exec ./dlstudy --notes $T/notes --db $T/db.sqlite'; sleep 30"
+        "env HOME=$T/home LANG=C.UTF-8 TERM=xterm-256color DLSTUDY_TRACE_STARTUP=$T/trace sh -c 'date +%s%N > $T/start; exec ./dlstudy --notes $T/notes --db $T/db.sqlite ${2:-}'; sleep 30"
     n=0
     while [ $n -lt 1200 ] && ! grep -q sync_and_redraw_ms "$T/trace" 2>/dev/null; do sleep 0.05; n=$((n + 1)); done
     if ! grep -q sync_and_redraw_ms "$T/trace" 2>/dev/null; then echo "  $1: no trace (dlstudy did not start?)"; return 1; fi
@@ -40,3 +40,4 @@ echo "tui bench: $N notes, 120x40 terminal (tmux)"
 run cold || exit 1
 run warm || exit 1
 run warm || exit 1
+run review review || exit 1

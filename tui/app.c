@@ -30,6 +30,7 @@ struct tui_app {
     char          msg[256];
     int           msg_bad;
     int           synced;
+    int           started;    /* the first frame has been drawn */
     int           changed;    /* the last sync changed notes or cards */
     /* The startup sync runs on a thread with its own connection (WAL lets the screens
      * read meanwhile), so keys are answered while the notes folder is read. */
@@ -59,6 +60,14 @@ cli_ctx *tui_app_ctx(tui_app *a) { return a->ctx; }
 store *tui_app_store(tui_app *a) { return a->db; }
 const sched_params *tui_app_sched(tui_app *a) { return &a->sp; }
 int tui_app_synced(tui_app *a) { return a->synced; }
+int tui_app_started(tui_app *a) { return a->started; }
+
+/* After the first frame: the views' deferred loading. */
+static void start_all(tui_app *a) {
+    a->started = 1;
+    for (int i = 0; i < a->depth; i++)
+        if (a->stack[i]->ops->start) a->stack[i]->ops->start(a->stack[i], a);
+}
 int tui_app_notes_changed(tui_app *a) { return a->changed; }
 
 static int report_changed(const sync_report *r) {
@@ -371,6 +380,7 @@ void tui_app_close(tui_app *a) {
 tui_app *tui_app_open(cli_ctx *ctx, enum tui_screen screen, int sync) {
     tui_app *a = app_new(ctx);
     push_first(a, screen);
+    start_all(a);
     if (sync) do_sync(a);
     else a->synced = 1;
     return a;
@@ -414,6 +424,8 @@ int tui_app_run(cli_ctx *ctx, enum tui_screen screen, int argc, char **argv) {
     t_draw = mono_ms() - t;
     trace_startup(t0);
     sync_start(a);
+    start_all(a);
+    draw_frame(a);
     while (!a->quit && !tui_term_quit_requested()) {
         if (!a->synced && (sync_poll(a, 0) || !a->sync_started)) {
             draw_frame(a);

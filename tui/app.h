@@ -40,6 +40,9 @@ typedef struct tui_view_ops {
     int  tick_ms;
     /* Optional: text for the right of the title bar ("12 due · 3:05"); buf has size n. */
     void (*status)(tui_view *v, tui_app *a, char *buf, size_t n);
+    /* Optional: the first frame is on the screen; slower loading deferred by the
+     * constructor (tui_app_started() was 0) happens now. */
+    void (*start)(tui_view *v, tui_app *a);
     /* Optional: the notes were re-synced (data may have changed). */
     void (*reload)(tui_view *v, tui_app *a);
     /* Optional: where the terminal cursor goes (a search field); return 0 to hide. */
@@ -60,6 +63,8 @@ int64_t   tui_app_now(tui_app *a);               /* Unix seconds ($DLSTUDY_NOW f
  * $DLSTUDY_NOW is set, so frames are reproducible. */
 double    tui_app_clock_ms(tui_app *a);
 int       tui_app_synced(tui_app *a);            /* 1 once the notes folder was synced */
+/* 0 until the first frame is drawn: constructors may defer slow work to ops->start. */
+int       tui_app_started(tui_app *a);
 /* 1 when the last sync (or edit) added, changed, moved or removed notes or cards. */
 int       tui_app_notes_changed(tui_app *a);
 /* Pushes v on the view stack (the app frees it when it is popped). */

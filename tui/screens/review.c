@@ -31,6 +31,7 @@ typedef struct review_view {
     double          shown_ms;     /* when the card appeared (monotonic) */
     double          start_ms;     /* session start */
     int             started;      /* the session has changed something (no rebuild on sync) */
+    int             loading;      /* the session is built after the first frame */
 } review_view;
 
 
@@ -133,6 +134,11 @@ static void draw_done(review_view *rv, tui_app *a, tui_grid *g, int y, int h) {
 static void review_draw(tui_view *v, tui_app *a, tui_grid *g, int y, int h) {
     review_view *rv = (review_view *)v;
     int w = g->w, bottom = y + h;
+    if (rv->loading) {
+        const char *l = "Gathering today's cards\xe2\x80\xa6";
+        tui_grid_puts(g, y + h / 3, (w - tui_text_width(l)) / 2, w, (tui_style){0, TUI_C_MUTED}, l);
+        return;
+    }
     if (!rv->card_id) {
         draw_done(rv, a, g, y, h);
         return;
@@ -296,6 +302,13 @@ static int review_tick(tui_view *v, tui_app *a) {
     return TUI_R_REDRAW; /* the session clock */
 }
 
+static void review_start(tui_view *v, tui_app *a) {
+    review_view *rv = (review_view *)v;
+    if (!rv->loading) return;
+    rv->loading = 0;
+    open_session(rv, a);
+}
+
 static void review_reload(tui_view *v, tui_app *a) {
     review_view *rv = (review_view *)v;
     /* after the first sync an untouched session is rebuilt (new and changed notes);
@@ -314,7 +327,7 @@ static void review_free(tui_view *v) {
 
 static const tui_view_ops review_ops = {
     .name = "Review", .keys = &tui_keys_review, .draw = review_draw, .key = review_key,
-    .tick = review_tick, .tick_ms = 1000, .status = review_status, .reload = review_reload,
+    .tick = review_tick, .tick_ms = 1000, .status = review_status, .start = review_start, .reload = review_reload,
     .free = review_free,
 };
 
@@ -322,6 +335,8 @@ tui_view *tui_review_new(tui_app *a) {
     review_view *rv = xcalloc(1, sizeof *rv);
     rv->base.ops = &review_ops;
     rv->start_ms = tui_app_clock_ms(a);
-    open_session(rv, a);
+    /* building the queue reads every card: after the first frame when starting up */
+    if (tui_app_started(a)) open_session(rv, a);
+    else rv->loading = 1;
     return &rv->base;
 }
