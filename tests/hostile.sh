@@ -31,7 +31,7 @@ done
 W=$(mktemp -d /tmp/dls-hostile.XXXXXX) || exit 1
 cleanup() {
     [ -n "$tmuxsock" ] && tmux -S "$tmuxsock" kill-server 2>/dev/null
-    rm -rf "$W"
+    [ -n "${KEEP:-}" ] && echo "hostile: kept $W" || rm -rf "$W"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -121,14 +121,14 @@ else
     tmuxsock=$W/tmux.sock
     T="tmux -S $tmuxsock"
     $T -f /dev/null new-session -d -x 100 -y 30 -s h \
-        "cd '$CWD' && TERM=xterm-256color '$DLS' --notes '$N' --db '$DB'; sleep 30" 2>/dev/null
+        "cd '$CWD' && TERM=xterm-256color '$DLS' --notes '$N' --db '$DB' 2>'$W/app.err'; echo \$? >'$W/app.rc'; sleep 30" 2>/dev/null
     $T set-option -g set-clipboard on 2>/dev/null
     $T set-option -g allow-rename on 2>/dev/null
     title0=$($T display -p '#{pane_title}')
     shot() {   # shot NAME KEYS...: sends keys, waits, captures the pane plain and with -e
         n=$1; shift
-        for k in "$@"; do $T send-keys -t h "$k"; sleep 0.3; done
-        sleep 0.5
+        for k in "$@"; do $T send-keys -t h "$k"; sleep 0.2; done
+        sleep 0.4
         $T capture-pane -t h -p >"$O/tmux-$n.txt"
         $T capture-pane -t h -p -e >"$W/tmux-$n.esc"
         # the app's own attributes (SGR: ESC [ ... m) are allowed; nothing else
@@ -144,13 +144,21 @@ else
     shot review-graded 3 Space
     shot mastery Escape m
     shot labs Escape l
-    check "the app drew its screens in tmux ($(head -c 200 "$O/tmux-home.txt" | tr '\n' ' '))" \
-        [ -s "$O/tmux-home.txt" ]
+    check "the app drew its dashboard in tmux ($(head -c 200 "$O/tmux-home.txt" | tr '\n' ' '))" \
+        grep -q 'dlstudy' "$O/tmux-home.txt"
     t=$($T display -p '#{pane_title}')
     check "no note set the terminal title (pane title '$t')" [ "$t" = "$title0" ]
     check "no note wrote the clipboard (tmux buffers: $($T list-buffers 2>/dev/null | head -c 100))" \
         [ -z "$($T list-buffers 2>/dev/null)" ]
-    $T send-keys -t h q q q q 2>/dev/null
+    for k in Escape q Escape q q q; do
+        [ -f "$W/app.rc" ] && break
+        $T send-keys -t h "$k" 2>/dev/null; sleep 0.3
+    done
+    i=0; while [ ! -f "$W/app.rc" ] && [ $i -lt 20 ]; do sleep 0.2; i=$((i + 1)); done
+    check "the app ran through every screen and quit normally (status $(cat "$W/app.rc" 2>/dev/null || echo 'none: still running'); $(grep -a -m1 'error\|Sanitizer' "$W/app.err" | head -c 200))" \
+        [ "$(cat "$W/app.rc" 2>/dev/null)" = 0 ]
+    check "the app wrote no error report ($(head -c 300 "$W/app.err" 2>/dev/null))" \
+        [ -z "$(grep -a -l 'runtime error\|Sanitizer\|Segmentation' "$W/app.err" "$O"/tmux-*.txt 2>/dev/null)" ]
     $T kill-server 2>/dev/null; tmuxsock=""
 fi
 
