@@ -94,6 +94,7 @@ static void strmap_free(strmap *m) {
 typedef struct row {        /* a known note */
     int64_t id;
     char   *key, *path, *fingerprint, *last_error;
+    char    sha[65];        /* of the file's bytes when last read */
     int64_t size, mtime;
     int     parse_ok, gone;
     int     claimed;        /* a file of this sync is this note */
@@ -173,7 +174,7 @@ static void index_row(ctx *c, size_t i) {
 
 static int load_rows(ctx *c) {
     sqlite3_stmt *st = store_prepare(
-        c->s, "SELECT id, key, path, fingerprint, last_error, file_size, file_mtime, parse_ok, gone "
+        c->s, "SELECT id, key, path, fingerprint, last_error, file_size, file_mtime, parse_ok, gone, sha256 "
               "FROM notes ORDER BY gone DESC, id", c->e);
     if (!st) return c->e->code;
     int rc;
@@ -189,6 +190,8 @@ static int load_rows(ctx *c) {
         w->mtime       = sqlite3_column_int64(st, 6);
         w->parse_ok    = sqlite3_column_int(st, 7);
         w->gone        = sqlite3_column_int(st, 8);
+        const unsigned char *sha = sqlite3_column_text(st, 9);
+        snprintf(w->sha, sizeof w->sha, "%s", sha ? (const char *)sha : "");
         /* gone rows first, so a live row wins a fingerprint shared with a gone one */
         index_row(c, i);
     }
@@ -362,6 +365,7 @@ static int save_note(ctx *c, const note *n, const file *f, size_t *row_i) {
     w->fingerprint = xstrdup(n->body_sha);
     w->last_error  = NULL;
     w->size = f->size, w->mtime = f->mtime, w->parse_ok = 1, w->gone = 0, w->claimed = 1;
+    snprintf(w->sha, sizeof w->sha, "%s", n->id.sha256);
     index_row(c, *row_i);
     return DLS_OK;
 }
@@ -653,7 +657,25 @@ static int process(ctx *c, const file *f, int pass, int *defer) {
     int kind = SYNC_ADDED;
     const char *old_path = NULL;
     if (k != SIZE_MAX && !strcmp(c->rows[k].path, f->rel) && !c->rows[k].claimed) {
-        target = k, kind = c->rows[k].gone ? SYNC_ADDED : SYNC_CHANGED;
+        row *w = &c->rows[k];
+        if (!w->gone && w->parse_ok && !strcmp(w->sha, n->id.sha256)) {
+            /* same bytes, new mtime (touched, checked out again): only the identity moves */
+            sqlite3_stmt *st = store_prepare(c->s, "UPDATE notes SET file_size = ?2, file_mtime = ?3, "
+                                                   "synced_at = ?4 WHERE id = ?1", c->e);
+            if (!st) rc = c->e->code;
+            else {
+                sqlite3_bind_int64(st, 1, w->id);
+                sqlite3_bind_int64(st, 2, f->size);
+                sqlite3_bind_int64(st, 3, f->mtime);
+                sqlite3_bind_int64(st, 4, c->now);
+                rc = store_step_done(c->s, st, "record file identity", c->e);
+            }
+            w->claimed = 1, w->size = f->size, w->mtime = f->mtime;
+            c->r->unchanged++;
+            note_free(n);
+            return rc;
+        }
+        target = k, kind = w->gone ? SYNC_ADDED : SYNC_CHANGED;
     } else if (k == SIZE_MAX && by_path == SIZE_MAX && row_by_fp(c, n->body_sha) == SIZE_MAX) {
         target = SIZE_MAX, kind = SYNC_ADDED;
     } else if (pass == 0 || (pass == 1 && (k == SIZE_MAX || c->rows[k].claimed))) {
@@ -662,7 +684,9 @@ static int process(ctx *c, const file *f, int pass, int *defer) {
         return DLS_OK;
     } else if (k != SIZE_MAX) {
         row *w = &c->rows[k];
-        if (w->claimed) {
+        /* one file at a time cannot know whether the original is still there unless it
+         * looks: a note whose original file exists is a copy */
+        if (w->claimed || (!c->whole && !w->gone && path_present(c, w->path))) {
             char *why = xasprintf("%s: same title and created date as %s (a copy?); change its title "
                                   "or created date to study it separately", f->rel, w->path);
             report(c->r, SYNC_SKIPPED, f->rel, why);

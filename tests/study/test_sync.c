@@ -9,6 +9,7 @@
 #include "tests/test.h"
 
 #include <stdlib.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -113,6 +114,17 @@ int main(void) {
     CHECK(r.unchanged == 2 && r.added == 0 && r.changed == 0 && r.skipped == 2 && r.removed == 0);
     sync_report_deinit(&r);
 
+    /* touched, same bytes: counted unchanged, not re-read into the cards */
+    char *apath = xasprintf("%s/a.md", root);
+    struct timespec ts[2] = {{.tv_sec = 1700000000}, {.tv_sec = 1700000000}};
+    CHECK(utimensat(AT_FDCWD, apath, ts, 0) == 0);
+    free(apath);
+    CHECK(sync_run(s, root, now, &r, &e) == DLS_OK);
+    CHECK(r.unchanged == 2 && r.changed == 0);
+    sync_report_deinit(&r);
+    CHECK(sync_run(s, root, now, &r, &e) == DLS_OK && r.unchanged == 2); /* and warm again */
+    sync_report_deinit(&r);
+
     /* give a.md's first card some progress */
     CHECK(sqlite3_exec(store_db(s), "UPDATE cards SET state = 2, stability = 9.5, difficulty = 4, reps = 3, "
                        "due = 1 WHERE front = 'One'", NULL, NULL, NULL) == SQLITE_OK);
@@ -197,6 +209,16 @@ int main(void) {
     CHECK(count(s, "SELECT count(*) FROM cards WHERE front = 'X' AND gone = 0") == 1);
     CHECK(count(s, "SELECT parse_ok FROM notes WHERE path = 'broken.md'") == 0);
     sync_report_deinit(&r);
+
+    /* 8b. one file at a time: a copy of a note whose original is still there is refused */
+    put("copy2.md", B);
+    CHECK(sync_file(s, root, "copy2.md", now, &r, &e) == DLS_OK);
+    CHECK(find(&r, SYNC_SKIPPED, "copy2.md") != NULL && r.moved == 0);
+    CHECK(count(s, "SELECT count(*) FROM notes WHERE path = 'sub/b.md' AND gone = 0") == 1);
+    sync_report_deinit(&r);
+    char *c2 = xasprintf("%s/copy2.md", root);
+    unlink(c2);
+    free(c2);
 
     /* 9. one file at a time (after `dlstudy edit`) */
     put("sub/b.md", "---\ntitle: Beta\ncategory: ai-ml/other\ncreated: 2026-01-02\n---\n\n## Only\n\nBeta body.\n\n## More\n\nm\n");
