@@ -17,6 +17,8 @@ typedef struct labs_view {
     tui_list  list;
     int       list_h;
     char     *concept; /* what it was opened for, may be NULL */
+    char     *note_labs;
+    int       loading;
 } labs_view;
 
 /* The row drawer needs the specs; they live in the app, so the view keeps a pointer. */
@@ -44,6 +46,10 @@ static void draw_lab_row(void *ctx, int item, tui_grid *g, int y, int x, int w, 
 
 static void labs_draw(tui_view *v, tui_app *a, tui_grid *g, int y, int h) {
     labs_view *lv = (labs_view *)v;
+    if (lv->loading) {
+        tui_grid_puts(g, y + 1, 2, g->w - 4, (tui_style){0, TUI_C_MUTED}, "Reading the lab specs\xe2\x80\xa6");
+        return;
+    }
     lab_spec *const *specs;
     int n = tui_app_labs(a, &specs);
     int w = g->w;
@@ -106,26 +112,29 @@ static void labs_free(tui_view *v) {
     labs_view *lv = (labs_view *)v;
     free(lv->order);
     free(lv->concept);
+    free(lv->note_labs);
     free(lv);
 }
 
+static void labs_start(tui_view *v, tui_app *a);
+
 static const tui_view_ops labs_ops = {
-    .name = "Labs", .keys = &tui_keys_labs, .draw = labs_draw, .key = labs_key, .free = labs_free,
+    .name = "Labs", .keys = &tui_keys_labs, .draw = labs_draw, .key = labs_key, .start = labs_start,
+    .free = labs_free,
 };
 
-tui_view *tui_labs_new(tui_app *a, const char *concept, const char *note_labs) {
-    labs_view *lv = xcalloc(1, sizeof *lv);
-    lv->base.ops = &labs_ops;
+/* Loads the specs (parsing and checking every labs/NAME.yaml takes a while) and orders
+ * them: the note's own labs, then labs whose concepts match the heading, then the rest. */
+static void load(labs_view *lv, tui_app *a) {
     lab_spec *const *specs;
     int n = tui_app_labs(a, &specs);
     lv->n = n;
+    free(lv->order);
     lv->order = xcalloc((size_t)(n ? n : 1), sizeof *lv->order);
-    if (concept && *concept) lv->concept = xstrdup(concept);
-    /* the note's own labs, then labs whose concepts match the heading */
     const char *linked[64];
     int nl = 0;
-    if (lv->concept || (note_labs && *note_labs)) {
-        char *copy = xstrdup(note_labs ? note_labs : "");
+    if (lv->concept || (lv->note_labs && *lv->note_labs)) {
+        char *copy = xstrdup(lv->note_labs ? lv->note_labs : "");
         const char *names[32];
         int nn = 0;
         for (char *t = strtok(copy, ", "); t && nn < 32; t = strtok(NULL, ", ")) names[nn++] = t;
@@ -143,5 +152,20 @@ tui_view *tui_labs_new(tui_app *a, const char *concept, const char *note_labs) {
         if (!dup) lv->order[k++] = j;
     }
     tui_list_set_count(&lv->list, n);
+    lv->loading = 0;
+}
+
+static void labs_start(tui_view *v, tui_app *a) {
+    labs_view *lv = (labs_view *)v;
+    if (lv->loading) load(lv, a);
+}
+
+tui_view *tui_labs_new(tui_app *a, const char *concept, const char *note_labs) {
+    labs_view *lv = xcalloc(1, sizeof *lv);
+    lv->base.ops = &labs_ops;
+    if (concept && *concept) lv->concept = xstrdup(concept);
+    if (note_labs && *note_labs) lv->note_labs = xstrdup(note_labs);
+    if (tui_app_started(a)) load(lv, a);
+    else lv->loading = 1; /* `dlstudy lab`: after the first frame */
     return &lv->base;
 }
