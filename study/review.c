@@ -227,7 +227,7 @@ int review_note_mastery(store *s, const sched_params *p, int64_t note_id, int64_
  * snapshot took. before (may be NULL) receives the keys as the file had them. */
 static int write_note(store *s, const char *notes_dir, const sched_params *p, int64_t note_id, int64_t now,
                       const owned_snap *restore, owned_snap *before, dls_error *e) {
-    sqlite3_stmt *st = store_prepare(s, "SELECT path, gone, file_size, file_mtime FROM notes WHERE id = ?1", e);
+    sqlite3_stmt *st = store_prepare(s, "SELECT path, gone, file_size, file_mtime, sha256 FROM notes WHERE id = ?1", e);
     if (!st) return e ? e->code : DLS_ERR_DB;
     sqlite3_bind_int64(st, 1, note_id);
     if (sqlite3_step(st) != SQLITE_ROW) {
@@ -237,6 +237,9 @@ static int write_note(store *s, const char *notes_dir, const sched_params *p, in
     char   *rel         = xstrdup((const char *)sqlite3_column_text(st, 0));
     int     gone        = sqlite3_column_int(st, 1);
     int64_t synced_size = sqlite3_column_int64(st, 2), synced_mtime = sqlite3_column_int64(st, 3);
+    char    synced_sha[65];
+    const unsigned char *sha = sqlite3_column_text(st, 4);
+    snprintf(synced_sha, sizeof synced_sha, "%s", sha ? (const char *)sha : "");
     sqlite3_reset(st);
     char *file = xasprintf("%s/%s", notes_dir, rel);
     int   rc   = DLS_OK;
@@ -332,7 +335,10 @@ static int write_note(store *s, const char *notes_dir, const sched_params *p, in
         if (before) snap_clear(before); /* nothing written: nothing to restore */
         goto done;
     }
-    if (!was_synced) id.size = synced_size, id.mtime_ns = synced_mtime;
+    if (!was_synced) { /* all three: sync also trusts an unchanged SHA-256 */
+        id.size = synced_size, id.mtime_ns = synced_mtime;
+        memcpy(id.sha256, synced_sha, sizeof id.sha256);
+    }
 
     /* record what the file now says and its identity: the next sync need not read it */
     dls_buf joined;
