@@ -28,7 +28,7 @@ typedef enum op {
     OP_TO_DEVICE = 1, OP_COPY, OP_FILL, OP_SCALE, OP_AXPY, OP_SUMSQ, OP_GEMM, OP_LINEAR_FWD,
     OP_LINEAR_BWD, OP_CONV_FWD, OP_CONV_BWD, OP_CONVPOOL_FWD, OP_CONVPOOL_BWD, OP_MAXPOOL_FWD, OP_MAXPOOL_BWD, OP_AVGPOOL_FWD,
     OP_AVGPOOL_BWD, OP_ACT_FWD, OP_ACT_BWD, OP_SOFTMAX_FWD, OP_SOFTMAX_BWD, OP_DROPOUT_FWD,
-    OP_DROPOUT_BWD, OP_BN_FWD, OP_BN_BWD, OP_XENT, OP_MSE, OP_BCE, OP_COUNT, OP_OPTIM
+    OP_DROPOUT_BWD, OP_BN_FWD, OP_BN_BWD, OP_XENT, OP_MSE, OP_BCE, OP_COUNT, OP_OPTIM, OP_TO_HOST
 } op;
 
 /* One recorded call. Records are compared bytewise (memcmp), so each is zeroed before it
@@ -56,6 +56,7 @@ enum {
     DYN_MAX     = 256,         /* per-step scalar slots in a tape */
     CACHE_MAX   = 16,          /* distinct tapes remembered (and their graphs) */
     STAGE_BYTES = 32u << 20,   /* pinned staging for uploads recorded in one tape */
+    READBACK_BYTES = 4u << 20, /* pinned landing area for a to_host that ends a tape */
     STAGE_ALIGN = 256
 };
 
@@ -75,6 +76,7 @@ typedef struct tape_state {
     int          n, n_dyn;
     size_t       stage_used;
     char        *stage;            /* pinned, STAGE_BYTES */
+    char        *readback;         /* pinned, READBACK_BYTES */
     nn_cuda_dyn *h_dyn, *d_dyn;    /* pinned / device, DYN_MAX each */
     int          imm_dyn;          /* next slot in immediate mode (a ring) */
     void        *h_res, *d_res;    /* a result (loss, count, sum of squares): 16 bytes */
@@ -98,6 +100,9 @@ static void exec_rec(const rec *r) {
         break;
     case OP_COPY:
         CU_CHECK(cudaMemcpyAsync((void *)r->p[0], r->p[1], r->n, cudaMemcpyDeviceToDevice, cu_g.stream));
+        break;
+    case OP_TO_HOST:
+        CU_CHECK(cudaMemcpyAsync((void *)r->p[1], r->p[0], r->n, cudaMemcpyDeviceToHost, cu_g.stream));
         break;
     case OP_FILL:  nn_cuda_fill((float *)r->p[0], r->n, r->f[0]); break;
     case OP_SCALE: nn_cuda_scale((float *)r->p[0], r->n, r->f[0]); break;
@@ -365,7 +370,18 @@ static void be_to_device(void *dst, const void *src, size_t bytes) {
     submit(r);
 }
 
+/* A small read-back (logits, a metric) joins the tape as its last node, so the tape and
+ * the copy are one graph launch and one wait; the bytes land in pinned memory first. */
 static void be_to_host(void *dst, const void *src, size_t bytes) {
+    if (!bytes) return;
+    if (T->on && bytes <= READBACK_BYTES) {
+        rec *r = new_rec(OP_TO_HOST);
+        r->p[0] = src, r->p[1] = T->readback, r->n = bytes;
+        T->n++;
+        flush();
+        memcpy(dst, T->readback, bytes);
+        return;
+    }
     flush();
     nn_cuda_to_host(dst, src, bytes);
 }
@@ -626,6 +642,7 @@ static int tape_init(dls_error *e) {
     T->on = !(g && !strcmp(g, "0"));
     int rc;
     if ((rc = CU_CHECK(cudaHostAlloc((void **)&T->stage, STAGE_BYTES, cudaHostAllocDefault)))) goto fail;
+    if ((rc = CU_CHECK(cudaHostAlloc((void **)&T->readback, READBACK_BYTES, cudaHostAllocDefault)))) goto fail;
     if ((rc = CU_CHECK(cudaHostAlloc((void **)&T->h_dyn, DYN_MAX * sizeof(nn_cuda_dyn), cudaHostAllocDefault)))) goto fail;
     if ((rc = CU_CHECK(cudaHostAlloc(&T->h_res, 16, cudaHostAllocDefault)))) goto fail;
     if ((rc = nn_cuda_alloc((void **)&T->d_dyn, DYN_MAX * sizeof(nn_cuda_dyn)))) goto fail;
@@ -639,6 +656,7 @@ fail:
         dls_fail(e, rc, "CUDA: cannot allocate the backend's buffers: %s", dls_code_str(rc));
     }
     if (T->stage) cudaFreeHost(T->stage);
+    if (T->readback) cudaFreeHost(T->readback);
     if (T->h_dyn) cudaFreeHost(T->h_dyn);
     if (T->h_res) cudaFreeHost(T->h_res);
     if (T->d_dyn) cudaFree(T->d_dyn);
