@@ -303,8 +303,9 @@ int cmd_due(cli_ctx *ctx, int argc, char **argv) {
 /* ---- mastery ---- */
 
 typedef struct mrow {
-    char *category, *path, *title;
-    int   level, cards, reviewed, due;
+    char       *category, *path, *title;
+    int         level, cards, reviewed, due;
+    mastery_acc acc; /* its cards, pooled again per category */
 } mrow;
 
 int cmd_mastery(cli_ctx *ctx, int argc, char **argv) {
@@ -353,7 +354,8 @@ int cmd_mastery(cli_ctx *ctx, int argc, char **argv) {
     while (sqlite3_step(st) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0);
         if (id != cur) {
-            if (n) rows[n - 1].level = mastery_acc_level(&acc), rows[n - 1].reviewed = acc.reviewed;
+            if (n) rows[n - 1].level = mastery_acc_level(&acc), rows[n - 1].reviewed = acc.reviewed,
+                   rows[n - 1].acc = acc;
             memset(&acc, 0, sizeof acc);
             rows = xrealloc(rows, (n + 1) * sizeof *rows);
             mrow *r = &rows[n++];
@@ -375,7 +377,7 @@ int cmd_mastery(cli_ctx *ctx, int argc, char **argv) {
         if (m.due && m.due < t1) rows[n - 1].due++;
     }
     sqlite3_reset(st);
-    if (n) rows[n - 1].level = mastery_acc_level(&acc), rows[n - 1].reviewed = acc.reviewed;
+    if (n) rows[n - 1].level = mastery_acc_level(&acc), rows[n - 1].reviewed = acc.reviewed, rows[n - 1].acc = acc;
 
     if (n == 0) {
         printf("No notes in the database yet (notes folder: %s). Run `dlstudy sync`.\n", ctx->paths.notes_dir);
@@ -391,24 +393,9 @@ int cmd_mastery(cli_ctx *ctx, int argc, char **argv) {
             for (; j < n && !strcmp(rows[j].category, rows[i].category); j++)
                 cards += rows[j].cards, reviewed += rows[j].reviewed, due += rows[j].due;
             /* the category's level: rounded mean over all its cards */
-            sqlite3_stmt *cs = store_prepare(
-                s, "SELECT c.state, c.step, coalesce(c.stability, 0), coalesce(c.difficulty, 0), "
-                   "coalesce(c.due, 0), coalesce(c.last_review, 0), c.reps, c.lapses FROM cards c JOIN notes n "
-                   "ON n.id = c.note_id WHERE c.gone = 0 AND n.gone = 0 AND n.category = ?1", NULL);
-            if (cs) {
-                sqlite3_bind_text(cs, 1, rows[i].category, -1, SQLITE_STATIC);
-                while (sqlite3_step(cs) == SQLITE_ROW) {
-                    sched_card m = {
-                        .state = sqlite3_column_int(cs, 0), .step = sqlite3_column_int(cs, 1),
-                        .s = sqlite3_column_double(cs, 2), .d = sqlite3_column_double(cs, 3),
-                        .due = sqlite3_column_int64(cs, 4), .last_review = sqlite3_column_int64(cs, 5),
-                        .reps = sqlite3_column_int(cs, 6), .lapses = sqlite3_column_int(cs, 7),
-                    };
-                    int lvl = mastery_of_card(&p, &m, now);
-                    mastery_acc_add(&cat, lvl, m.reps > 0);
-                    mastery_acc_add(&all, lvl, m.reps > 0);
-                }
-                sqlite3_reset(cs);
+            for (size_t k = i; k < j; k++) {
+                cat.n += rows[k].acc.n, cat.sum += rows[k].acc.sum, cat.reviewed += rows[k].acc.reviewed;
+                all.n += rows[k].acc.n, all.sum += rows[k].acc.sum, all.reviewed += rows[k].acc.reviewed;
             }
             int lvl = mastery_acc_level(&cat);
             print_pad(stars(lvl), 7);
