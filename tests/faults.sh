@@ -52,7 +52,10 @@ newcase() {
 dls()  { "$DLS" --notes "$D/notes" --db "$DB" "$@"; }
 q()    { sqlite3 -batch -cmd '.timeout 5000' "${2:-$DB}" "$1" 2>&1; }
 integrity_ok() { [ "$(q 'PRAGMA integrity_check' "${1:-$DB}")" = ok ]; }
-reviews() { q "SELECT count(*) FROM review_log WHERE kind = 'review'"; }
+# num TEXT: TEXT if it is a number, else -1 (an sqlite3 error must fail a check, not
+# end the script in an arithmetic expansion).
+num() { case $1 in ''|*[!0-9]*) echo -1 ;; *) echo "$1" ;; esac; }
+reviews() { num "$(q "SELECT count(*) FROM review_log WHERE kind = 'review'")"; }
 sums()  { (cd "$1" && find . -type f ! -name '.fill' | LC_ALL=C sort | xargs -d '\n' sha256sum); }
 # wait_lines FILE PATTERN N: waits (up to 20 s) until FILE has N lines matching PATTERN.
 wait_lines() {
@@ -143,7 +146,7 @@ check "the lab printed 2 epochs before the kill" lab_kill
 printed=$(grep -c '"type":"epoch"' "$D/lab")
 stored=$(q "SELECT count(*) FROM lab_metrics m JOIN lab_runs r ON r.id = m.run_id WHERE r.lab = 'activations'")
 check "every printed epoch ($printed) is in lab_metrics ($stored)" [ "$stored" -ge "$printed" ]
-maxe=$(q "SELECT max(epoch) FROM lab_metrics")
+maxe=$(num "$(q "SELECT max(epoch) FROM lab_metrics")")
 check "lab_metrics epochs are 1..$maxe without a gap" [ "$(q "SELECT count(DISTINCT epoch) FROM lab_metrics")" = "$maxe" ]
 check "the killed run is recorded as unfinished" [ "$(q "SELECT status FROM lab_runs ORDER BY id DESC LIMIT 1")" = running ]
 check "integrity_check after the lab kill" integrity_ok
@@ -278,6 +281,11 @@ damaged_db() {
         check "$c on $2 exits non-zero ($rc)" [ $rc -ne 0 ]
         check "$c on $2 names the file: $(head -c 300 "$D/err")" has "$D/err" "$1"
     done
+    "$DLS" --notes "$D/notes" --db "$1" doctor >"$D/doctor" 2>&1
+    rc=$?
+    check "doctor on $2 exits non-zero ($rc)" [ $rc -ne 0 ]
+    check "doctor names $2 and its integrity: $(grep -a -m1 "$1" "$D/doctor" | head -c 200)" \
+        grep -q "$1.*integrity" "$D/doctor"
     check "$2 is left as it was" [ "$(sha256sum <"$1")" = "$before" ]
 }
 newcase corrupt-db
