@@ -388,7 +388,7 @@ static nn_layer_spec DROP(float p) { nn_layer_spec s = S(NN_LAYER_DROPOUT); s.p 
 
 enum { TB = 32, STEPS = 40, BATCHES = 4, HW = 12 };
 
-/* Trains on 4 fixed random batches in turn (so that the CUDA tapes repeat and get
+/* Trains on 4 fixed batches in turn (so that the CUDA tapes repeat and get
  * replayed as graphs); losses[] gets every step's loss, out[] the eval-mode outputs on
  * the first batch afterwards. */
 static int train(const nn_backend *be, const nn_layer_spec *specs, int n_specs, int c, int h,
@@ -400,9 +400,15 @@ static int train(const nn_backend *be, const nn_layer_spec *specs, int n_specs, 
     nn_optim *o = nn_optim_new(m, &cfg, &e);
     CHECK(o != NULL);
     size_t per = (size_t)c * h * w;
-    float *x = rnd(per * TB * BATCHES, 200, 0, 1);
+    /* a learnable task: each class has its own random template of bright pixels, and an
+     * example is its class's template plus noise */
+    float *x = rnd(per * TB * BATCHES, 200, 0, 0.5f);
     int labels[TB * BATCHES];
-    for (int i = 0; i < TB * BATCHES; i++) labels[i] = (int)(nn_rng_u64(9, 9, i) % 10);
+    for (int i = 0; i < TB * BATCHES; i++) {
+        labels[i] = (int)(nn_rng_u64(9, 9, i) % 10);
+        for (size_t j = 0; j < per; j++)
+            x[i * per + j] += nn_rng_uniform(77, (uint64_t)labels[i], j) > 0.7f ? 1.0f : 0.0f;
+    }
     int rc = DLS_OK;
     for (int s = 0; s < STEPS && !rc; s++) {
         int b = s % BATCHES;
@@ -453,6 +459,7 @@ static void test_training(void) {
     long launches0, launches1, caps, eager;
 
     nn_optim_config adam = nn_optim_config_default(NN_OPTIM_ADAM);
+    adam.lr = 3e-3f;   /* so that 40 steps visibly learn */
     nn_backend_cuda_stats(&launches0, &caps, &eager);
     train(CPU, cnn, 11, 1, HW, HW, adam, lc, oc);
     train(GPU, cnn, 11, 1, HW, HW, adam, lg, og);
