@@ -11,7 +11,8 @@ tui_view *tui_review_new(tui_app *a);
 tui_view *tui_notes_new(tui_app *a, const char *query, int search);
 tui_view *tui_viewer_new(tui_app *a, int64_t note_id);
 tui_view *tui_mastery_new(tui_app *a);
-/* filter (may be NULL): show the labs for this concept heading first, marked. */
+/* Every lab; concept (a card's heading or a note's title) and note_labs (the note's
+ * `labs:`, comma-separated), both may be NULL, put the linked labs first, marked. */
 tui_view *tui_labs_new(tui_app *a, const char *concept, const char *note_labs);
 tui_view *tui_lab_live_new(tui_app *a, const char *lab_name);
 /* The full key list of keys (plus the global keys). */
