@@ -59,6 +59,21 @@ static void draw_forecast(const tui_dash *d, const sched_params *p, int64_t now,
     }
 }
 
+/* The cards of a category by mastery level, as one bar: new (·) to mastered (█). */
+static void draw_levels(tui_grid *g, int y, int x, int w, const int counts[6], int total) {
+    static const uint32_t glyph[6] = {0x00B7, 0x2591, 0x2592, 0x2593, 0x2588, 0x2588};
+    static const int color[6] = {TUI_C_MUTED, TUI_C_HEAT1, TUI_C_HEAT2, TUI_C_HEAT3, TUI_C_HEAT4, TUI_C_GOOD};
+    if (total <= 0 || w <= 0) return;
+    int used = 0, acc = 0;
+    for (int l = 0; l < 6; l++) {
+        acc += counts[l];
+        int end = (int)((long)acc * w / total); /* cumulative, so the parts add up to w */
+        tui_style st = {l == 5 ? TUI_A_BOLD : 0, (uint8_t)color[l]};
+        tui_grid_fill(g, y, x + used, end - used, glyph[l], st);
+        used = end;
+    }
+}
+
 static void home_draw(tui_view *v, tui_app *a, tui_grid *g, int y, int h) {
     home_view *hv = (home_view *)v;
     if (hv->stale) refresh(hv, a);
@@ -122,10 +137,12 @@ static void home_draw(tui_view *v, tui_app *a, tui_grid *g, int y, int h) {
         for (int i = 0; i < d->n_cat && r < bottom; i++, r++) {
             const tui_category *c = &d->cat[i];
             tui_style st = {TUI_A_BOLD, TUI_C_WARN};
-            int cw = w - 40 > 12 ? w - 40 : 12;
+            int bw = w >= 100 ? 30 : 0; /* wide: the cards' levels as a bar */
+            int cw = w - 40 - bw > 12 ? w - 40 - bw : 12;
             tui_grid_puts(g, r, 2, cw, TUI_PLAIN, c->name);
             tui_grid_puts(g, r, 3 + cw, 5, st, mastery_stars(c->level, 0));
-            tui_grid_printf(g, r, 10 + cw, w - 10 - cw, ms, "%3d notes %4d cards", c->notes, c->cards);
+            tui_grid_printf(g, r, 10 + cw, 20, ms, "%3d notes %4d cards", c->notes, c->cards);
+            if (bw) draw_levels(g, r, 31 + cw, bw - 2, c->counts, c->cards);
         }
         if (d->n_cat == 0 && r < bottom)
             tui_grid_puts(g, r, 2, w - 4, ms, tui_app_synced(a) ? "No notes yet: add .md files to the notes folder." : "Reading the notes folder\xe2\x80\xa6");
