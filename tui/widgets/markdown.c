@@ -551,19 +551,22 @@ static void code_block(md *m, cmark_node *n) {
     int avail = avail_width(m);
     if (inner + 4 > avail) inner = avail - 4;
     if (inner < 1) inner = 1;
+    char *label = tui_text_fit(lang, inner - 3 > 0 ? inner - 3 : 0); /* a long info string is cut */
+    lw = tui_text_width(label);
     begin_block(m);
     tui_line top = {0};
     tui_line_putc(&top, 0x250C, bs);
     if (lw) {
         tui_line_putc(&top, 0x2500, bs);
         tui_line_putc(&top, ' ', bs);
-        tui_line_puts(&top, lang, sty(TUI_A_DIM, TUI_C_MUTED));
+        tui_line_puts(&top, label, sty(TUI_A_DIM, TUI_C_MUTED));
         tui_line_putc(&top, ' ', bs);
     }
     tui_line_fill(&top, 0x2500, inner + 3 - top.width, bs);
     tui_line_putc(&top, 0x2510, bs);
     emit(m, &top);
     tui_line_deinit(&top);
+    free(label);
     for (int i = 0; i < code.n; i++) {
         const tui_line *cl = &code.v[i];
         int k = 0;
