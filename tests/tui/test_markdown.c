@@ -141,7 +141,7 @@ static void test_random(void) {
         "|", "| a | b |\n", "|---|:-:|\n", "```", "```py\n", "\n", "\n\n", "- ", "1. ", "> ", "# ", "### ",
         "**", "*", "`", "[x](http://u)", "<http://a.b>", "![i](p)", "---\n", "- [ ] ", "- [x] ",
         "深度学习", "🚀", "e\xcc\x81", "\t", "  ", "\x1b[31m", "\xc2\x9b", "\xe2\x80\xae", "\xff", "\\|",
-        "word ", "longwordwithoutanyspacesatallthatkeepsgoing", "```averyveryverylonglanguagenameindeed\n", "    code\n", "<div>\n", "\r\n",
+        "word ", "longwordwithoutanyspacesatallthatkeepsgoing", "```averyveryverylonglanguagenameindeed\n", "- - - - - - - ", "> > > > > > ", "    code\n", "<div>\n", "\r\n",
     };
     unsigned seed = 12345;
     int ok = 1;

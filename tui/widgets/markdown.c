@@ -48,9 +48,17 @@ static int is_hard(const tui_cell *c) { return c->ch == '\n' && c->width == 0; }
 
 /* ---- emitting lines through the prefix stack ---- */
 
+/* Deep nesting would leave no room for text: only the innermost prefixes that fit in
+ * half the width are drawn. Returns the index of the first one drawn. */
+static int first_shown(const md *m) {
+    int depth = m->depth < MAX_DEPTH ? m->depth : MAX_DEPTH, w = 0, i = depth;
+    while (i > 0 && w + m->stack[i - 1].rest.width <= m->width / 2) w += m->stack[--i].rest.width;
+    return i;
+}
+
 static int prefix_width(const md *m) {
-    int w = 0;
-    for (int i = 0; i < m->depth; i++) w += m->stack[i].rest.width;
+    int w = 0, depth = m->depth < MAX_DEPTH ? m->depth : MAX_DEPTH;
+    for (int i = first_shown(m); i < depth; i++) w += m->stack[i].rest.width;
     return w;
 }
 
@@ -61,10 +69,12 @@ static int avail_width(const md *m) {
 
 static void emit(md *m, const tui_line *content) {
     tui_line *l = tui_lines_add(m->out);
-    for (int i = 0; i < m->depth; i++) {
+    int depth = m->depth < MAX_DEPTH ? m->depth : MAX_DEPTH, shown = first_shown(m);
+    for (int i = 0; i < depth; i++) {
         prefix *p = &m->stack[i];
         const tui_line *pl = p->used ? &p->rest : &p->first;
-        for (int k = 0; k < pl->n; k++) tui_line_put_cell(l, &pl->cells[k]);
+        if (i >= shown)
+            for (int k = 0; k < pl->n; k++) tui_line_put_cell(l, &pl->cells[k]);
         p->used = 1;
     }
     if (content)
@@ -77,9 +87,11 @@ static void emit(md *m, const tui_line *content) {
 static void begin_block(md *m) {
     if (m->need_blank && m->out->n > 0) {
         tui_line *l = tui_lines_add(m->out);
-        for (int i = 0; i < m->depth && m->stack[i].used; i++) {
+        int depth = m->depth < MAX_DEPTH ? m->depth : MAX_DEPTH, shown = first_shown(m);
+        for (int i = 0; i < depth && m->stack[i].used; i++) {
             const tui_line *pl = &m->stack[i].rest;
-            for (int k = 0; k < pl->n; k++) tui_line_put_cell(l, &pl->cells[k]);
+            if (i >= shown)
+                for (int k = 0; k < pl->n; k++) tui_line_put_cell(l, &pl->cells[k]);
         }
         /* trailing spaces of an indent are noise in a blank line */
         while (l->n && l->cells[l->n - 1].ch == ' ') l->width -= l->cells[--l->n].width;
