@@ -111,7 +111,7 @@ int lab_data_locate(const char *set, const char *opt_dir, const char *data_dir, 
     enum nn_idxset which;
     if (!set_of(set, &which))
         return dls_fail(e, DLS_ERR_INVALID, "'%s' is not a data set with files (mnist, fashion-mnist)", set);
-    char *c[8];
+    char *c[12];
     int n = candidates(set, opt_dir, data_dir, c), rc = DLS_ERR_NOTFOUND;
     dls_error verr = {0};
     int found = -1;

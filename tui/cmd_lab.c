@@ -167,8 +167,9 @@ static int lab_show(cli_ctx *ctx, const char *name) {
 
 enum out_mode { OUT_BAR, OUT_PLAIN, OUT_JSON };
 
+/* vw: width of the variant column; 0 when the lab has one variant (no column). */
 static void print_epoch(enum out_mode mode, const lab_spec *s, const char *variant, const lab_epoch *ep, int epochs,
-                        int multi) {
+                        int vw) {
     if (mode == OUT_JSON) {
         printf("{\"type\":\"epoch\",\"lab\":");
         json_str(stdout, s->name);
@@ -186,14 +187,14 @@ static void print_epoch(enum out_mode mode, const lab_spec *s, const char *varia
         char acc[16];
         fmt_pct(acc, sizeof acc, ep->test_acc);
         if (mode == OUT_BAR) printf("\r\033[K");
-        if (multi) printf("%-14s ", variant);
+        if (vw) printf("%-*s ", vw, variant);
         printf("epoch %*d/%d  train loss %.4f  test loss %.4f  test acc %s  %.2f s\n", epochs >= 10 ? 2 : 1,
                ep->epoch, epochs, ep->train_loss, ep->test_loss, acc, ep->seconds);
     }
     fflush(stdout);
 }
 
-static void print_bar(const lab_snapshot *sn, int multi) {
+static void print_bar(const lab_snapshot *sn, int vw) {
     if (sn->current >= sn->n_variants || !sn->batches || !sn->batch) return; /* nothing measured yet */
     int width = 24, done = (int)((double)sn->batch / sn->batches * width);
     char bar[32], eta[16];
@@ -201,7 +202,7 @@ static void print_bar(const lab_snapshot *sn, int multi) {
     bar[width] = 0;
     fmt_time(eta, sizeof eta, sn->eta_s);
     printf("\r\033[K");
-    if (multi) printf("%-14s ", sn->variants[sn->current].name);
+    if (vw) printf("%-*s ", vw, sn->variants[sn->current].name);
     printf("epoch %d/%d [%s] %3d%%  loss %.4f  %.0f img/s  left %s", sn->epoch, sn->epochs, bar,
            sn->batch * 100 / sn->batches, isfinite(sn->running_loss) ? sn->running_loss : 0.0, sn->images_per_s, eta);
     fflush(stdout);
@@ -341,7 +342,9 @@ static int lab_run_cmd(cli_ctx *ctx, const char *name, int argc, char **argv) {
 
     lab_snapshot sn;
     lab_run_snapshot(run, &sn);
-    int multi = sn.n_variants > 1;
+    int multi = sn.n_variants > 1, vw = 0;
+    for (int i = 0; multi && i < sn.n_variants; i++)
+        if ((int)strlen(sn.variants[i].name) > vw) vw = (int)strlen(sn.variants[i].name);
     if (mode != OUT_JSON) {
         printf("lab %s: %s", spec->name, spec->title);
         if (multi) {
@@ -395,7 +398,7 @@ static int lab_run_cmd(cli_ctx *ctx, const char *name, int argc, char **argv) {
             int epochs = 0;
             for (int i = 0; i < sn.n_variants; i++)
                 if (!strcmp(sn.variants[i].name, variant)) epochs = sn.variants[i].epochs_planned;
-            print_epoch(mode, spec, variant, ep, epochs, multi);
+            print_epoch(mode, spec, variant, ep, epochs, vw);
         }
         if (ev & LAB_EV_VARIANT_END) {
             /* the variants that ended are the ones before current that are not pending */
@@ -415,7 +418,7 @@ static int lab_run_cmd(cli_ctx *ctx, const char *name, int argc, char **argv) {
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
             double t = (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-            if (t - last_bar > 0.1) print_bar(&sn, multi), last_bar = t;
+            if (t - last_bar > 0.1) print_bar(&sn, vw), last_bar = t;
         }
         int finished = ev & LAB_EV_FINISHED;
         if (finished) {
@@ -515,7 +518,7 @@ static int lab_results_cmd(cli_ctx *ctx, const char *name, int argc, char **argv
             printf("}\n");
         }
     } else {
-        printf("%-5s %-16s %-17s %-8s %7s %10s %10s %9s %9s %8s\n", "run", "variant", "started", "status", "epochs",
+        printf("%-5s %-20s %-17s %-8s %7s %10s %10s %9s %9s %8s\n", "run", "variant", "started", "status", "epochs",
                "train loss", "test loss", "test acc", "best acc", "seconds");
         int64_t group = -1;
         for (int i = 0; i < n; i++) {
@@ -534,7 +537,7 @@ static int lab_results_cmd(cli_ctx *ctx, const char *name, int argc, char **argv
             fmt_pct(acc, sizeof acc, last ? last->test_acc : NAN);
             fmt_pct(bacc, sizeof bacc, best);
             snprintf(ep, sizeof ep, "%d/%d", r->epochs_done, r->epochs_planned);
-            printf("%-5lld %-16.16s %-17s %-8s %7s %10.4f %10.4f %9s %9s %8.1f\n", (long long)r->id, r->variant, when,
+            printf("%-5lld %-20.20s %-17s %-8s %7s %10.4f %10.4f %9s %9s %8.1f\n", (long long)r->id, r->variant, when,
                    r->status, ep, last ? last->train_loss : NAN, last ? last->test_loss : NAN, acc, bacc, secs);
             if (*r->error) printf("      %s\n", r->error);
         }
