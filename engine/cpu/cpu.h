@@ -13,6 +13,14 @@ void   cpu_gemm(int ta, int tb, int m, int n, int k, float alpha, const float *a
 void   cpu_gemm1(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
                  const float *b, int ldb, float beta, float *c, int ldc);
 
+/* cpu_sgemm.c: the own AVX-512 kernel for big-batch linear forwards. _linear_fwd returns 0
+ * (and does nothing) for shapes or CPUs it does not handle; pack_buf holds
+ * cpu_sgemm_pack_bytes(IN, OUT) bytes, 64-byte aligned. */
+int    cpu_sgemm_available(void);
+size_t cpu_sgemm_pack_bytes(int IN, int OUT);
+int    cpu_sgemm_linear_fwd(const nn_linear_desc *d, const float *x, const float *w,
+                            const float *b, float *y, float *pack_buf);
+
 /* cpu_conv.c: convolution and pooling */
 size_t cpu_conv2d_ws_bytes(const nn_conv_desc *d, int threads);
 void   cpu_conv2d_fwd(const nn_conv_desc *d, const float *x, const float *w, const float *b,

@@ -2,6 +2,7 @@
  * batch norm, the losses and the optimizer updates. Not convolution or pooling
  * (cpu_conv.c). Formulas follow PyTorch's definitions so that recipes transfer. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine/cpu/cpu.h"
@@ -49,8 +50,25 @@ HOT static void linear_fwd_task(void *ctx, int task, int thread) {
     }
 }
 
+/* Big batches (inference) use the engine's own kernel (cpu_sgemm.c). Its packed weights
+ * live in a per-thread buffer that only grows: no allocation once the largest layer has
+ * been seen. */
+#define OWN_KERNEL_MIN_N 256
+static _Thread_local float *pack_buf;
+static _Thread_local size_t pack_cap;
+
 void cpu_linear_fwd(const nn_linear_desc *d, const float *x, const float *w, const float *b,
                     float *y) {
+    if (d->N >= OWN_KERNEL_MIN_N && cpu_sgemm_available()) {
+        size_t need = cpu_sgemm_pack_bytes(d->IN, d->OUT);
+        if (need > pack_cap) {
+            free(pack_buf);
+            pack_buf = aligned_alloc(64, (need + 63) / 64 * 64);
+            DLS_ASSERT(pack_buf != NULL);
+            pack_cap = need;
+        }
+        if (cpu_sgemm_linear_fwd(d, x, w, b, y, pack_buf)) return;
+    }
     linear_job j = { .d = d, .x = x, .w = w, .b = b, .y = y, .parts = linear_parts(d) };
     nn_parallel_for(j.parts, linear_fwd_task, &j);
 }

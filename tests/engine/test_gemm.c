@@ -86,6 +86,33 @@ static void test_linear(void) {
     free(x); free(w); free(b); free(dy);
 }
 
+/* Inference-sized batches take the engine's own kernel (cpu_sgemm.c): odd row counts
+ * (tail rows), output widths that are not a multiple of 32, fused ReLU. */
+static void check_linear_big(int N, int IN, int OUT, nn_act_kind act) {
+    nn_linear_desc d = { .N = N, .IN = IN, .OUT = OUT, .act = act };
+    float *x = rnd((size_t)N * IN, 8), *w = rnd((size_t)OUT * IN, 9), *b = rnd(OUT, 10);
+    float *y = malloc((size_t)N * OUT * 4), *r = malloc((size_t)N * OUT * 4);
+    be->linear_fwd(&d, x, w, b, y);
+    for (int i = 0; i < N * OUT; i++) r[i] = b[i % OUT];
+    ref_gemm(0, 1, N, OUT, IN, 1, x, IN, w, IN, 1, r, OUT);
+    double worst = 0;
+    for (int i = 0; i < N * OUT; i++) {
+        double want = act == NN_ACT_RELU && r[i] < 0 ? 0 : r[i];
+        worst = fmax(worst, fabs(y[i] - want));
+    }
+    if (worst > 1e-3) fprintf(stderr, "  linear %dx%dx%d: off by %g\n", N, IN, OUT, worst);
+    CHECK(worst <= 1e-3);
+    free(x); free(w); free(b); free(y); free(r);
+}
+
+static void test_linear_big(void) {
+    check_linear_big(300, 784, 128, NN_ACT_RELU);
+    check_linear_big(301, 784, 128, NN_ACT_NONE);
+    check_linear_big(1000, 128, 10, NN_ACT_NONE);
+    check_linear_big(263, 37, 45, NN_ACT_RELU);
+    check_linear_big(500, 3136, 128, NN_ACT_RELU);   /* too big for the own kernel: OpenBLAS */
+}
+
 static void test_blas_info(void) {
     nn_blas_info bi;
     nn_blas_get_info(&bi);
@@ -106,9 +133,11 @@ int main(void) {
     nn_set_threads(1);
     test_gemm();
     test_linear();
+    test_linear_big();
     nn_set_threads(2);
     test_gemm();
     test_linear();
+    test_linear_big();
     test_blas_info();
     return test_done("test_gemm");
 }

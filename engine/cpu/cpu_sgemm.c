@@ -1,0 +1,147 @@
+/* cpu_sgemm.c: the engine's own AVX-512 kernel for the linear layer's forward on large
+ * batches, y (N, OUT) = x (N, IN) . w^T + b with an optional fused ReLU. Not a general
+ * GEMM: everything else goes to OpenBLAS (cpu_backend.c).
+ *
+ * Why: for inference batches (N in the hundreds or thousands) with OUT around 128,
+ * OpenBLAS spends a fifth of its time packing the input; this kernel reads x rows as
+ * they are (broadcasting one element at a time), packs only w^T once per call into
+ * 32-column panels (OUT x IN values, small next to N x IN), and keeps a 6 x 32 block of y
+ * in 12 registers. Measured here it runs about 1.2x OpenBLAS's rate on 1000x784x128.
+ * Results differ from OpenBLAS's only by rounding order; test_gemm.c checks both against
+ * a reference loop. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/cpu/cpu.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+#define MR 6     /* rows of y per micro-tile */
+#define NR 32    /* columns of y per panel: two 16-lane registers */
+#define MB 48    /* rows per cache block: 48 x IN floats of x stay in L2 with the panels */
+
+int cpu_sgemm_available(void) {
+    static int cached = -1;
+    if (cached < 0) { __builtin_cpu_init(); cached = __builtin_cpu_supports("avx512f") != 0; }
+    return cached;
+}
+
+/* Panel p holds columns p*NR .. p*NR+NR-1 of w^T, zero beyond OUT:
+ * bp[p][k][j] = w[(p*NR + j) * IN + k]; then NR biases (zero beyond OUT). */
+static size_t panel_floats(int IN) { return (size_t)IN * NR + NR; }
+
+size_t cpu_sgemm_pack_bytes(int IN, int OUT) {
+    return (size_t)((OUT + NR - 1) / NR) * panel_floats(IN) * sizeof(float);
+}
+
+static void pack(const float *w, const float *b, int IN, int OUT, float *bp) {
+    for (int p = 0; p * NR < OUT; p++) {
+        float *pp = bp + (size_t)p * panel_floats(IN);
+        int    cols = OUT - p * NR < NR ? OUT - p * NR : NR;
+        /* 16 k at a time keeps the 32 source rows' cache lines in L1 */
+        for (int k0 = 0; k0 < IN; k0 += 16) {
+            int k1 = k0 + 16 < IN ? k0 + 16 : IN;
+            for (int j = 0; j < NR; j++) {
+                const float *src = w + (size_t)(p * NR + j) * IN;
+                for (int k = k0; k < k1; k++) pp[(size_t)k * NR + j] = j < cols ? src[k] : 0.0f;
+            }
+        }
+        for (int j = 0; j < NR; j++) pp[(size_t)IN * NR + j] = j < cols ? b[p * NR + j] : 0.0f;
+    }
+}
+
+/* y[6 x cols] = a[6 x K] . panel + bias, ReLU when relu; a rows lda apart. */
+__attribute__((target("avx512f")))
+static void kernel6x32(int K, const float *a, size_t lda, const float *bp, float *y, size_t ldy,
+                       __mmask16 m0, __mmask16 m1, int relu) {
+    __m512 c00 = _mm512_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m512 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    const float *a0 = a, *a1 = a + lda, *a2 = a1 + lda, *a3 = a2 + lda, *a4 = a3 + lda,
+                *a5 = a4 + lda;
+    const float *b = bp;
+    for (int k = 0; k < K; k++, b += NR) {
+        __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16), x;
+        x = _mm512_set1_ps(a0[k]); c00 = _mm512_fmadd_ps(x, b0, c00); c01 = _mm512_fmadd_ps(x, b1, c01);
+        x = _mm512_set1_ps(a1[k]); c10 = _mm512_fmadd_ps(x, b0, c10); c11 = _mm512_fmadd_ps(x, b1, c11);
+        x = _mm512_set1_ps(a2[k]); c20 = _mm512_fmadd_ps(x, b0, c20); c21 = _mm512_fmadd_ps(x, b1, c21);
+        x = _mm512_set1_ps(a3[k]); c30 = _mm512_fmadd_ps(x, b0, c30); c31 = _mm512_fmadd_ps(x, b1, c31);
+        x = _mm512_set1_ps(a4[k]); c40 = _mm512_fmadd_ps(x, b0, c40); c41 = _mm512_fmadd_ps(x, b1, c41);
+        x = _mm512_set1_ps(a5[k]); c50 = _mm512_fmadd_ps(x, b0, c50); c51 = _mm512_fmadd_ps(x, b1, c51);
+    }
+    __m512 bias0 = _mm512_load_ps(b), bias1 = _mm512_load_ps(b + 16), zero = _mm512_setzero_ps();
+    __m512 acc[2 * MR] = { c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51 };
+    for (int r = 0; r < MR; r++) {
+        __m512 v0 = _mm512_add_ps(acc[2 * r], bias0), v1 = _mm512_add_ps(acc[2 * r + 1], bias1);
+        if (relu) { v0 = _mm512_max_ps(v0, zero); v1 = _mm512_max_ps(v1, zero); }
+        _mm512_mask_storeu_ps(y + r * ldy, m0, v0);
+        _mm512_mask_storeu_ps(y + r * ldy + 16, m1, v1);
+    }
+}
+
+typedef struct fwd_job {
+    const nn_linear_desc *d;
+    const float          *x, *bp, *w, *b;
+    float                *y;
+    int                   parts;
+} fwd_job;
+
+/* The last rows of a batch that is not a multiple of 6 go through OpenBLAS. */
+static void tail_rows(const nn_linear_desc *d, const float *x, const float *w, const float *b,
+                      float *y, int lo, int hi) {
+    for (int n = lo; n < hi; n++) memcpy(y + (size_t)n * d->OUT, b, sizeof(float) * (size_t)d->OUT);
+    cpu_gemm1(0, 1, hi - lo, d->OUT, d->IN, 1.0f, x + (size_t)lo * d->IN, d->IN, w, d->IN, 1.0f,
+              y + (size_t)lo * d->OUT, d->OUT);
+    if (d->act == NN_ACT_RELU)
+        for (size_t i = (size_t)lo * d->OUT; i < (size_t)hi * d->OUT; i++) y[i] = y[i] > 0 ? y[i] : 0;
+}
+
+__attribute__((target("avx512f")))
+static void fwd_task(void *ctx, int task, int thread) {
+    (void)thread;
+    const fwd_job        *j = ctx;
+    const nn_linear_desc *d = j->d;
+    int IN = d->IN, OUT = d->OUT, relu = d->act == NN_ACT_RELU;
+    int lo, hi;
+    cpu_split(d->N / MR, j->parts, task, &lo, &hi);   /* whole micro-tiles per task */
+    lo *= MR;
+    hi = task == j->parts - 1 ? d->N : hi * MR;       /* the last task takes the tail rows */
+    for (int i0 = lo; i0 < hi; i0 += MB) {
+        int i1 = i0 + MB < hi ? i0 + MB : hi;
+        for (int p = 0; p * NR < OUT; p++) {
+            const float *bp = j->bp + (size_t)p * panel_floats(IN);
+            int cols = OUT - p * NR < NR ? OUT - p * NR : NR;
+            __mmask16 m0 = (__mmask16)(cols >= 16 ? 0xFFFF : (1u << cols) - 1);
+            __mmask16 m1 = (__mmask16)(cols >= 32 ? 0xFFFF : cols > 16 ? (1u << (cols - 16)) - 1 : 0);
+            int i = i0;
+            for (; i + MR <= i1; i += MR)
+                kernel6x32(IN, j->x + (size_t)i * IN, (size_t)IN, bp, j->y + (size_t)i * OUT + p * NR,
+                           (size_t)OUT, m0, m1, relu);
+            if (i < i1 && p == 0) tail_rows(d, j->x, j->w, j->b, j->y, i, i1);
+        }
+    }
+}
+
+/* Returns 0 (nothing done) when the shape is outside what this kernel handles. */
+int cpu_sgemm_linear_fwd(const nn_linear_desc *d, const float *x, const float *w,
+                         const float *b, float *y, float *pack_buf) {
+    /* w^T must stay in L2 beside a block of x rows; larger layers go to OpenBLAS */
+    if (!cpu_sgemm_available() || d->IN > 1024 || d->N < MR) return 0;
+    pack(w, b, d->IN, d->OUT, pack_buf);
+    int threads = nn_get_threads(), tiles = d->N / MR;
+    fwd_job j = { d, x, pack_buf, w, b, y, tiles < 1 ? 1 : threads < tiles ? threads : tiles };
+    nn_parallel_for(j.parts, fwd_task, &j);
+    return 1;
+}
+
+#else
+
+int    cpu_sgemm_available(void) { return 0; }
+size_t cpu_sgemm_pack_bytes(int IN, int OUT) { (void)IN; (void)OUT; return 0; }
+int    cpu_sgemm_linear_fwd(const nn_linear_desc *d, const float *x, const float *w,
+                            const float *b, float *y, float *pack_buf) {
+    (void)d; (void)x; (void)w; (void)b; (void)y; (void)pack_buf;
+    return 0;
+}
+
+#endif
