@@ -7,6 +7,7 @@
 
 #include <curses.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <signal.h>
@@ -21,15 +22,51 @@ static volatile sig_atomic_t active;   /* 1 while in full-screen mode (not endwi
 static volatile sig_atomic_t quit_flag;
 static int use_color;
 static int atexit_done;
+/* While curses owns the screen, stderr goes to an unlinked temporary file (a library
+ * warning, an assertion message), so nothing scribbles over the frame; it is copied to
+ * the real stderr when the terminal is restored, crash included. */
+static int saved_stderr = -1, captured_stderr = -1;
 
 static const int crash_signals[] = {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL};
 static const int quit_signals[] = {SIGINT, SIGTERM, SIGHUP};
 #define NSIG_OF(a) (sizeof(a) / sizeof((a)[0]))
 
+static void capture_stderr(void) {
+    char path[] = "/tmp/dlstudy-stderr-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0) return;
+    unlink(path);
+    fflush(stderr);
+    saved_stderr = dup(STDERR_FILENO);
+    if (saved_stderr < 0 || dup2(fd, STDERR_FILENO) < 0) {
+        close(fd);
+        if (saved_stderr >= 0) close(saved_stderr);
+        saved_stderr = -1;
+        return;
+    }
+    captured_stderr = fd;
+}
+
+/* Puts stderr back and replays what was written meanwhile. Async-signal-safe (dup2,
+ * lseek, read, write only), for the crash handler. */
+static void release_stderr(void) {
+    if (saved_stderr < 0) return;
+    dup2(saved_stderr, STDERR_FILENO);
+    if (captured_stderr >= 0 && lseek(captured_stderr, 0, SEEK_SET) == 0) {
+        char buf[4096];
+        ssize_t n;
+        while ((n = read(captured_stderr, buf, sizeof buf)) > 0)
+            if (write(STDERR_FILENO, buf, (size_t)n) < 0) break;
+        /* the next capture starts empty */
+        if (ftruncate(captured_stderr, 0) != 0) {}
+    }
+}
+
 static void restore_now(void) {
     if (active) {
         active = 0;
         endwin();
+        release_stderr();
     }
 }
 
@@ -116,6 +153,7 @@ int tui_term_start(int color, dls_error *e) {
     set_term(screen);
     active = 1;
     quit_flag = 0;
+    capture_stderr();
     if (!atexit_done) {
         atexit(at_exit);
         atexit_done = 1;
@@ -142,6 +180,9 @@ void tui_term_stop(void) {
     reset_handlers();
     delscreen(screen);
     screen = NULL;
+    if (saved_stderr >= 0) close(saved_stderr);
+    if (captured_stderr >= 0) close(captured_stderr);
+    saved_stderr = captured_stderr = -1;
 }
 
 int tui_term_active(void) { return screen != NULL; }
@@ -267,6 +308,11 @@ int tui_term_run(char *const argv[]) {
     sigaction(SIGQUIT, &old_quit, NULL);
     reset_prog_mode();
     active = 1;
+    if (saved_stderr >= 0 && captured_stderr >= 0) { /* capture again, into the same file */
+        fflush(stderr);
+        dup2(captured_stderr, STDERR_FILENO);
+        lseek(captured_stderr, 0, SEEK_SET);
+    }
     clearok(curscr, TRUE);
     refresh();
     return status;
