@@ -3,7 +3,8 @@
  * reading keys with a timeout (resizes come back as TUI_K_RESIZE), running a program
  * such as $EDITOR in the normal terminal, and restoring the terminal on every way out:
  * normal stop, atexit, SIGINT/SIGTERM/SIGHUP (which ask the loop to quit) and crashes
- * (SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL: restore, then die by the same signal). */
+ * (SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL: restore, then die by the same signal).
+ * While full screen, stderr is held in a temporary file and printed after the restore. */
 #ifndef TUI_TERM_H
 #define TUI_TERM_H
 
