@@ -246,19 +246,18 @@ static char *norm_id_text(const char *s) {
 }
 
 void note_body_ids(note *n) {
-    uint64_t *h = n->n_concepts ? xmalloc(n->n_concepts * sizeof *h) : NULL;
+    note_hmap seen = {0};
     for (size_t i = 0; i < n->n_concepts; i++) {
-        char *p = norm_id_text(n->concepts[i].path);
-        h[i] = dls_fnv1a64(p, strlen(p));
-        size_t occ = 0; /* the same heading path twice in one note: number them */
-        for (size_t j = 0; j < i; j++) occ += h[j] == h[i];
-        char occs[24];
+        char  *p   = norm_id_text(n->concepts[i].path);
+        /* the same heading path twice in one note: number the later ones */
+        size_t occ = note_hmap_add(&seen, dls_fnv1a64(p, strlen(p)), i, NULL);
+        char   occs[24];
         snprintf(occs, sizeof occs, "%zu", occ);
         const char *parts[4] = {n->key, "concept", p, occ ? occs : NULL};
         note_hash_id(n->concepts[i].id, parts, occ ? 4 : 3);
         free(p);
     }
-    free(h);
+    note_hmap_free(&seen);
     for (size_t i = 0; i < n->n_cards; i++) {
         char       *q = norm_id_text(n->cards[i].question);
         const char *parts[3] = {n->key, "card", q};

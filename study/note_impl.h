@@ -15,6 +15,18 @@ void note_hash_id(char out[17], const char *const *parts, size_t n_parts);
 /* Grows an array about to receive element n (doubling), so appends stay linear. */
 void *note_grow(void *p, size_t n, size_t size);
 
+/* A map from 64-bit hashes to (first index, count), open addressing, so duplicate checks
+ * stay linear on hostile input (a frontmatter of 100,000 keys, 300,000 equal headings). */
+typedef struct note_hmap {
+    uint64_t *hash;
+    size_t   *first, *count; /* count 0 = empty slot */
+    size_t    cap, n;
+} note_hmap;
+/* Counts h once more; returns how often it was added before and sets *first (may be
+ * NULL) to the idx given the first time. */
+size_t note_hmap_add(note_hmap *m, uint64_t h, size_t idx, size_t *first);
+void   note_hmap_free(note_hmap *m);
+
 /* 1-based line of a byte offset in raw (counts '\n' before it). */
 int note_line_of(const note *n, size_t off);
 

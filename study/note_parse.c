@@ -26,6 +26,39 @@ void *note_grow(void *p, size_t n, size_t size) {
     return p;
 }
 
+size_t note_hmap_add(note_hmap *m, uint64_t h, size_t idx, size_t *first) {
+    if (2 * (m->n + 1) > m->cap) { /* grow to keep the load under one half */
+        note_hmap old = *m;
+        m->cap   = old.cap ? 2 * old.cap : 64;
+        m->hash  = xcalloc(m->cap, sizeof *m->hash);
+        m->first = xcalloc(m->cap, sizeof *m->first);
+        m->count = xcalloc(m->cap, sizeof *m->count);
+        for (size_t i = 0; i < old.cap; i++) {
+            if (!old.count[i]) continue;
+            size_t j = old.hash[i] & (m->cap - 1);
+            while (m->count[j]) j = (j + 1) & (m->cap - 1);
+            m->hash[j] = old.hash[i], m->first[j] = old.first[i], m->count[j] = old.count[i];
+        }
+        note_hmap_free(&old);
+    }
+    size_t j = h & (m->cap - 1);
+    while (m->count[j] && m->hash[j] != h) j = (j + 1) & (m->cap - 1);
+    if (!m->count[j]) {
+        m->hash[j]  = h;
+        m->first[j] = idx;
+        m->n++;
+    }
+    if (first) *first = m->first[j];
+    return m->count[j]++;
+}
+
+void note_hmap_free(note_hmap *m) {
+    free(m->hash);
+    free(m->first);
+    free(m->count);
+    memset(m, 0, sizeof *m);
+}
+
 void note_warn(note *n, int line, int column, const char *fmt, ...) {
     char    msg[512];
     va_list ap;
@@ -461,6 +494,7 @@ static int apply_key(yp *c, const char *key, yval *v, int *known) {
 
 static int parse_yaml(note *n, dls_error *e) {
     yp c = {.n = n, .e = e, .base = n->yaml.off, .line0 = note_line_of(n, n->yaml.off)};
+    note_hmap seen = {0}; /* key names, for duplicates */
     const unsigned char *y = (const unsigned char *)n->raw + n->yaml.off;
     size_t ylen = n->yaml.len, nonascii = 0;
     if (ylen >= 3 && !memcmp(y, "\xEF\xBB\xBF", 3)) { /* libyaml drops a leading BOM without counting it */
@@ -516,12 +550,13 @@ static int parse_yaml(note *n, dls_error *e) {
             k.column = (int)ev.start_mark.column + 1;
             yaml_mark_t km = ev.start_mark;
             yaml_event_delete(&ev);
-            for (size_t i = 0; i < n->n_keys; i++)
-                if (!strcmp(n->keys[i].name, k.name)) {
-                    rc = yfail(&c, km, DLS_ERR_PARSE, "duplicate key '%s' (first on line %d)", k.name, n->keys[i].line);
-                    free(k.name);
-                    goto done;
-                }
+            size_t first;
+            if (note_hmap_add(&seen, dls_fnv1a64(k.name, strlen(k.name)), n->n_keys, &first) &&
+                !strcmp(n->keys[first].name, k.name)) {
+                rc = yfail(&c, km, DLS_ERR_PARSE, "duplicate key '%s' (first on line %d)", k.name, n->keys[first].line);
+                free(k.name);
+                goto done;
+            }
             yval v;
             if ((rc = ynext(&c, &ev))) {
                 free(k.name);
@@ -556,6 +591,7 @@ static int parse_yaml(note *n, dls_error *e) {
 done:
     yaml_parser_delete(&c.p);
     free(c.cmap);
+    note_hmap_free(&seen);
     return rc;
 }
 
