@@ -14,7 +14,10 @@ for src in fuzz/fuzz_*.c; do
         echo "FAIL fuzz_replay: $t does not build"; cat build/fuzz-replay/$t.log; fail=$((fail + 1)); continue
     fi
     files=$(find fuzz/corpus/$t fuzz/regress/$t -type f 2>/dev/null)
-    case $t in frontmatter|concepts|writeback) files="$files $(find tests/fixtures/notes -type f 2>/dev/null)" ;; esac
+    case $t in
+        frontmatter|concepts|writeback) files="$files $(find tests/fixtures/notes -type f 2>/dev/null)" ;;
+        labspec) files="$files $(find labs tests/fixtures/labs-bad -name "*.yaml" 2>/dev/null)" ;;
+    esac
     if [ -z "$(echo $files)" ]; then echo "SKIP fuzz_replay: $t has no corpus"; continue; fi
     if "$bin" $files >/dev/null; then pass=$((pass + 1)); else echo "FAIL fuzz_replay: $t crashed on its corpus"; fail=$((fail + 1)); fi
 done

@@ -31,7 +31,10 @@ for t in $targets; do
     mkdir -p $B/corpus-$t fuzz/corpus/$t
     seeds="fuzz/corpus/$t"
     [ -d fuzz/regress/$t ] && seeds="$seeds fuzz/regress/$t"
-    case $t in frontmatter|concepts|writeback) [ -d tests/fixtures/notes ] && seeds="$seeds tests/fixtures/notes" ;; esac
+    case $t in
+        frontmatter|concepts|writeback) seeds="$seeds tests/fixtures/notes" ;;
+        labspec) seeds="$seeds labs" ;;
+    esac
     echo "fuzz: $t for ${secs}s"
     ASAN_OPTIONS=detect_leaks=1 $B/fuzz_$t -max_total_time="$secs" -max_len=65536 -print_final_stats=0 \
         -artifact_prefix=$B/crashes/$t- $B/corpus-$t $seeds 2>$B/$t.log ||
