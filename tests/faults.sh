@@ -83,11 +83,12 @@ reviewed_notes_mirrored() {
 }
 
 # --- kill -9 in a review session ----------------------------------------------------
-# review_kill N RACE: answers N cards (each answer acknowledged with "saved:"), then
-# with RACE=1 sends one more answer and kills at once, else kills after the Nth.
+# review_kill N RACE [DELAY]: answers N cards (each answer acknowledged with "saved:"),
+# then with RACE=1 sends one more answer and kills DELAY seconds later (0: at once; a
+# few milliseconds land in the middle of saving it), else kills after the Nth.
 review_kill() {
-    n=$1 race=$2
-    newcase "review-kill-$n-$race"
+    n=$1 race=$2 delay=${3:-0}
+    newcase "review-kill-$n-$race-$delay"
     dls sync >/dev/null 2>&1
     mkfifo "$D/in"
     "$DLS" --notes "$D/notes" --db "$DB" review --plain <"$D/in" >"$D/out" 2>"$D/err" &
@@ -99,7 +100,10 @@ review_kill() {
         printf '\n3\n' >&3
         wait_lines "$D/out" 'saved:' $k || { acked=0; break; }
     done
-    [ "$race" = 1 ] && printf '\n3\n' >&3
+    if [ "$race" = 1 ]; then
+        printf '\n3\n' >&3
+        [ "$delay" = 0 ] || sleep "$delay"
+    fi
     kill -9 $pid 2>/dev/null
     wait $pid 2>/dev/null
     exec 3>&-
@@ -129,6 +133,8 @@ review_kill() {
 }
 review_kill 2 0
 review_kill 3 1
+review_kill 1 1 0.005
+review_kill 2 1 0.02
 
 # --- kill -9 in a lab run, then --resume ---------------------------------------------
 # lab_kill: starts a long run of one variant and kills it after its 2nd epoch line.
