@@ -114,6 +114,7 @@ typedef struct lab_data_status {
     const char *name;      /* "mnist", "fashion-mnist", "spirals" */
     int   synthetic;
     int   found;           /* 1 when the four files are there and verified */
+    int   damaged;         /* files there but not the original content (detail says which) */
     char  dir[1024];       /* where it was found, or the first place looked */
     char  detail[512];     /* what is wrong, and exactly how to get it */
 } lab_data_status;

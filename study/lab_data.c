@@ -152,7 +152,10 @@ int lab_data_list(const char *opt_dir, const char *data_dir, int verify, lab_dat
         dls_error e = {0};
         int rc = lab_data_locate(sets[i], opt_dir, data_dir, verify, s->dir, sizeof s->dir, &e);
         s->found = rc == DLS_OK;
-        if (!s->found) {
+        s->damaged = rc == DLS_ERR_CORRUPT || rc == DLS_ERR_MISMATCH;
+        if (s->damaged) {
+            snprintf(s->detail, sizeof s->detail, "%s", e.msg); /* the reader's message says how to get a good copy */
+        } else if (!s->found) {
             char *how = lab_data_howto(sets[i], data_dir);
             snprintf(s->detail, sizeof s->detail, "%s. %s", e.msg, how);
             free(how);

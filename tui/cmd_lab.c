@@ -604,7 +604,7 @@ int cmd_data(cli_ctx *ctx, int argc, char **argv) {
         int n = lab_data_list(opt, ctx->paths.data_dir, verify, st);
         int missing = 0;
         for (int i = 0; i < n; i++) {
-            printf("%-14s %-8s %s\n", st[i].name, st[i].found ? "ok" : "MISSING", st[i].dir);
+            printf("%-14s %-8s %s\n", st[i].name, st[i].found ? "ok" : st[i].damaged ? "DAMAGED" : "MISSING", st[i].dir);
             if (!st[i].synthetic) printf("%-14s %s\n", "", st[i].detail);
             missing += !st[i].found && !strcmp(st[i].name, "mnist");
         }
