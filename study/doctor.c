@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "engine/nn.h"
+#include "study/lab.h"
 #include "study/note.h"
 #include "study/store.h"
 
@@ -148,34 +149,39 @@ static void check_notes(const char *root, doctor_report *r) {
     dls_buf_deinit(&errors);
 }
 
-static void check_dataset(const dls_paths *p, enum nn_idxset set, const char *name, const char *extra_dir,
-                          doctor_report *r) {
-    char *dirs[3] = {xasprintf("%s/%s", p->data_dir, name), xstrdup(p->data_dir),
-                     extra_dir ? xstrdup(extra_dir) : NULL};
-    char *found = NULL, *problem = NULL;
-    for (int i = 0; i < 3 && !found && dirs[i]; i++) {
-        dls_error e = {0};
-        int rc = nn_idxset_verify(set, dirs[i], &e);
-        if (rc == DLS_OK) found = xstrdup(dirs[i]);
-        else if (rc != DLS_ERR_NOTFOUND && !problem) problem = xstrdup(e.msg);
+/* The data sets, found and verified the way the labs find them (study/lab.h). */
+static void check_datasets(const dls_paths *p, doctor_report *r) {
+    lab_data_status st[6];
+    int n = lab_data_list(p->data_dir, p->data_dir, 1, st);
+    for (int i = 0; i < n; i++) {
+        if (st[i].synthetic) continue;
+        if (st[i].found)
+            doctor_add(r, DOCTOR_OK, "data", xasprintf("%s in %s, checksums verified", st[i].name, st[i].dir), NULL);
+        else if (st[i].damaged)
+            doctor_add(r, DOCTOR_FAIL, "data", xasprintf("%s in %s is damaged", st[i].name, st[i].dir),
+                       xstrdup(st[i].detail));
+        else
+            doctor_add(r, DOCTOR_INFO, "data", xasprintf("%s not found", st[i].name),
+                       lab_data_howto(st[i].name, p->data_dir));
     }
-    if (found)
-        doctor_add(r, DOCTOR_OK, "data", xasprintf("%s in %s, checksums verified", name, found), NULL);
-    else if (problem)
-        doctor_add(r, DOCTOR_FAIL, "data", problem,
-                   set == NN_SET_MNIST ? xasprintf("`dlstudy data fetch mnist`, or copy the four standard "
-                                                   "MNIST .gz files into %s/mnist", p->data_dir)
-                                       : xstrdup("sudo apt-get install --reinstall dataset-fashion-mnist"));
+}
+
+static void check_labs(const char *labs_dir, doctor_report *r) {
+    lab_spec **specs = NULL;
+    int        n     = 0;
+    dls_buf    errors;
+    dls_error  e = {0};
+    dls_buf_init(&errors);
+    if (lab_spec_list(labs_dir, &specs, &n, &errors, &e) != DLS_OK)
+        doctor_add(r, DOCTOR_WARN, "labs", xasprintf("%s", e.msg),
+                   xstrdup("set DLSTUDY_LABS to the folder of lab specs, or reinstall dlstudy"));
+    else if (errors.len)
+        doctor_add(r, DOCTOR_WARN, "labs", xasprintf("%s: %d labs read; these could not be:\n%s", labs_dir, n, errors.data),
+                   xstrdup("fix the places named (file:line:column)"));
     else
-        doctor_add(r, DOCTOR_INFO, "data", xasprintf("%s not found (looked in %s/%s and %s%s%s)", name,
-                                                      p->data_dir, name, p->data_dir, extra_dir ? " and " : "",
-                                                      extra_dir ? extra_dir : ""),
-                   set == NN_SET_MNIST ? xasprintf("the MNIST labs need it: `dlstudy data fetch mnist`, or copy "
-                                                   "the four MNIST .gz files into %s/mnist", p->data_dir)
-                                       : xstrdup("for the Fashion-MNIST data set: sudo apt-get install "
-                                                 "dataset-fashion-mnist"));
-    free(found), free(problem);
-    for (int i = 0; i < 3; i++) free(dirs[i]);
+        doctor_add(r, DOCTOR_OK, "labs", xasprintf("%s: %d labs, all valid", labs_dir, n), NULL);
+    lab_spec_list_free(specs, n);
+    dls_buf_deinit(&errors);
 }
 
 static void check_blas(doctor_report *r) {
@@ -212,8 +218,8 @@ static void check_cuda(doctor_report *r) {
 void doctor_run(const dls_paths *p, doctor_report *r) {
     check_database(p->db_path, r);
     check_notes(p->notes_dir, r);
-    check_dataset(p, NN_SET_MNIST, "mnist", NULL, r);
-    check_dataset(p, NN_SET_FASHION, "fashion-mnist", NN_FASHION_DEBIAN_DIR, r);
+    check_labs(p->labs_dir, r);
+    check_datasets(p, r);
     check_blas(r);
     check_cuda(r);
 }
