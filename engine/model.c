@@ -318,7 +318,9 @@ static void plan_layers(nn_model *m, plan *p, layer *L, int n, int N, int thread
             l->rb = take(p, (size_t)N * mx);
             l->rc = take(p, (size_t)N * mx);
         }
-        m->max_act = max_sz(m->max_act, l->out_sz);
+        /* gradient buffers hold what backward passes between layers: nothing for layers
+         * a fused conv absorbed, the pooled size for that conv */
+        if (!l->absorbed) m->max_act = max_sz(m->max_act, out_sz);
     }
 }
 
