@@ -129,7 +129,19 @@ static void test_blas_info(void) {
     dls_buf_deinit(&b);
 }
 
+static void test_backend_lookup(void) {
+    dls_error e = { 0 };
+    CHECK(nn_backend_get("cpu", &e) == &nn_backend_cpu);
+    CHECK(strcmp(nn_backend_name(&nn_backend_cpu), "cpu") == 0);
+    CHECK(nn_backend_get("tpu", &e) == NULL && e.code == DLS_ERR_INVALID);
+#ifndef DLS_CUDA
+    CHECK(nn_backend_get("cuda", &e) == NULL && e.code == DLS_ERR_UNSUPPORTED);
+    CHECK(strstr(e.msg, "make CUDA=1") != NULL);
+#endif
+}
+
 int main(void) {
+    test_backend_lookup();
     nn_set_threads(1);
     test_gemm();
     test_linear();
