@@ -74,6 +74,21 @@ static __global__ void k_col2im(float *dx, const float *dcol, int Bc, int C, int
     dx[t] = s;
 }
 
+/* dW (OC, Q) (+)= dYt (OC, L) col^T for a short Q (a first layer: C K K of 9 or 27) and
+ * a long L: one block per weight, a dot product of two L-long rows summed in a fixed
+ * order. cuBLAS may run such a 9 x 32 x 50000 product on a handful of SMs; this spreads
+ * it over OC Q blocks and reads both rows coalesced, mostly from L2. */
+enum { SMALL_Q = 32 };
+static __global__ void k_dw_small(float *dw, const float *dyt, const float *col, int Q, size_t L,
+                                  int accumulate) {
+    int oc = blockIdx.x / Q, q = blockIdx.x % Q;
+    const float *a = dyt + (size_t)oc * L, *b = col + (size_t)q * L;
+    float s = 0.f;
+    for (size_t j = threadIdx.x; j < L; j += blockDim.x) s += a[j] * b[j];
+    s = cu_block_sum(s);
+    if (threadIdx.x == 0) dw[blockIdx.x] = accumulate ? dw[blockIdx.x] + s : s;
+}
+
 /* Floats of scratch per image: the backward's col (Q, P), dYt (OC, P), dcol (Q, P); the
  * forward needs col and Yt, less. */
 static size_t per_image_floats(const nn_conv_desc *d) {
@@ -209,7 +224,12 @@ static void conv_bwd(const nn_conv_desc *d, const nn_pool_desc *p, const float *
         /* The forward's columns are not kept (the scratch is shared by every layer):
          * recomputing them costs one memory-bound pass. dW (OC, Q) (+)= dYt col^T. */
         im2col(col, x + b0 * in_img, Bc, d);
-        nn_cuda_gemm(0, 1, OC, Q, L, 1.f, dyt, L, col, L, b0 ? 1.f : 0.f, dw, Q);
+        if (Q <= SMALL_Q) {
+            k_dw_small<<<OC * Q, CU_THREADS, 0, cu_g.stream>>>(dw, dyt, col, Q, (size_t)L, b0 > 0);
+            CU_LAUNCHED("k_dw_small");
+        } else {
+            nn_cuda_gemm(0, 1, OC, Q, L, 1.f, dyt, L, col, L, b0 ? 1.f : 0.f, dw, Q);
+        }
         if (dx) {
             /* dcol (Q, L) = W^T (Q, OC) dYt (OC, L), then gathered into dx */
             nn_cuda_gemm(1, 0, Q, L, OC, 1.f, w, Q, dyt, L, 0.f, dcol, L);
