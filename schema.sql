@@ -1,7 +1,7 @@
 -- schema.sql: the one definition of dlstudy's database (SQLite 3). It is compiled into
 -- the program (tools/embed.sh -> dls_schema_sql) and applied by study/store.c to a new
--- database; later changes are appended to the migrations list in store.c and bump
--- PRAGMA user_version. It holds tables, indexes, triggers and default settings only:
+-- database, which then has the newest PRAGMA user_version; every change here is also
+-- appended to the migrations list in store.c, which brings older databases up to it. It holds tables, indexes, triggers and default settings only:
 -- connection settings (WAL, foreign_keys, busy_timeout) live in store.c.
 --
 -- Times are Unix seconds (UTC) in INTEGER columns; dates from notes are 'YYYY-MM-DD' text.
@@ -49,6 +49,7 @@ CREATE TABLE IF NOT EXISTS cards (
     note_id      INTEGER NOT NULL REFERENCES notes(id),
     kind         TEXT    NOT NULL CHECK (kind IN ('concept', 'explicit')),
     ord          INTEGER NOT NULL DEFAULT 0,    -- position in the note
+    line         INTEGER NOT NULL DEFAULT 0,    -- 1-based line of its heading or `Q :: A` line (0: unknown)
     heading_path TEXT    NOT NULL DEFAULT '',   -- "Note title > Section > Concept"
     front        TEXT    NOT NULL DEFAULT '',
     back         TEXT    NOT NULL DEFAULT '',

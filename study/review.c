@@ -5,12 +5,19 @@
 #include "study/mastery.h"
 #include "study/note.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
-/* The owned keys of a note as its file had them before a write-back: undo puts them back. */
+/* A note as its file was before a write-back: undo puts it back. The whole bytes, put
+ * back as they were while the file is still exactly what that write-back made (written);
+ * the owned keys, spliced back in when the file changed since. */
 typedef struct owned_snap {
     int    valid;
     int    mastery;       /* -1: absent */
@@ -18,6 +25,9 @@ typedef struct owned_snap {
     char   updated[11];   /* "" when absent */
     char **dates;
     size_t n_dates;
+    char  *raw;           /* the file's bytes before the write-back */
+    size_t raw_len;
+    note_file_id written; /* the file's identity right after the write-back */
 } owned_snap;
 
 typedef struct undo_entry {
@@ -27,7 +37,7 @@ typedef struct undo_entry {
 
 static void snap_clear(owned_snap *sn) {
     for (size_t i = 0; i < sn->n_dates; i++) free(sn->dates[i]);
-    free(sn->dates);
+    free(sn->dates), free(sn->raw);
     memset(sn, 0, sizeof *sn);
 }
 
@@ -100,9 +110,14 @@ int review_session_new(store *s, const char *notes_dir, int64_t now, const revie
     sqlite3_reset(st);
     int left = rs->o.new_limit - introduced;
     if (left > 0) {
+        /* the learning order of review.h: easy notes, then older ones, then broader ones
+         * (more related links), the folder order last; a note's cards stay together, in
+         * the order of their lines (ord for cards read before lines were recorded) */
         st = store_prepare(s, "SELECT c.id FROM cards c JOIN notes n ON n.id = c.note_id WHERE c.gone = 0 "
                               "AND n.gone = 0 AND c.state = 0 AND c.due IS NULL AND (?2 <= 0 OR c.note_id = ?2) "
-                              "ORDER BY n.path, c.ord LIMIT ?1", e);
+                              "ORDER BY coalesce(n.difficulty, 3), n.created IS NULL, n.created, "
+                              "(n.related <> '') + length(n.related) - length(replace(n.related, ',', '')) DESC, "
+                              "n.path, n.id, c.line, c.ord LIMIT ?1", e);
         if (!st) { rc = e ? e->code : DLS_ERR_DB; goto fail; }
         sqlite3_bind_int(st, 1, left);
         sqlite3_bind_int64(st, 2, rs->o.note_id);
@@ -326,6 +341,9 @@ static int write_note(store *s, const char *notes_dir, const sched_params *p, in
         before->n_dates = n->n_review_dates;
         before->dates   = xcalloc(n->n_review_dates ? n->n_review_dates : 1, sizeof *before->dates);
         for (size_t i = 0; i < n->n_review_dates; i++) before->dates[i] = xstrdup(n->review_dates[i]);
+        before->raw     = xmalloc(n->raw_len + 1);
+        memcpy(before->raw, n->raw, n->raw_len + 1);
+        before->raw_len = n->raw_len;
     }
     /* edited since the last sync? then the next sync must still read it: keep the old
      * identity in the database (the write-back only touches the owned keys) */
@@ -335,6 +353,7 @@ static int write_note(store *s, const char *notes_dir, const sched_params *p, in
         if (before) snap_clear(before); /* nothing written: nothing to restore */
         goto done;
     }
+    if (before) before->written = id;
     if (!was_synced) { /* all three: sync also trusts an unchanged SHA-256 */
         id.size = synced_size, id.mtime_ns = synced_mtime;
         memcpy(id.sha256, synced_sha, sizeof id.sha256);
@@ -387,6 +406,132 @@ static void write_back(review_session *rs, int64_t note_id, int64_t now, const o
     dls_error we = {0};
     if (write_note(rs->s, rs->notes_dir, &rs->p, note_id, now, restore, before, &we) == DLS_OK) out->wrote_note = 1;
     else snprintf(out->note_msg, sizeof out->note_msg, "%s", we.msg);
+}
+
+/* Undo's first choice: the file exactly as it was before the grade. Used while the file
+ * is still byte for byte what that grade's write-back made; then every byte comes back
+ * (a key the write-back added goes again, an empty `review_dates:` stays empty), which
+ * splicing values cannot promise. Atomic like note_write_owned (temp file beside it,
+ * fsync, rename, fsync of the folder; mode kept), and the database row records the file
+ * again. Returns DLS_OK when restored, DLS_ERR_CHANGED when the file is no longer what the
+ * write-back made (the caller then splices the old values in), other codes on failure.
+ * (note_write.c keeps its atomic writer to itself; this is the same recipe for bytes
+ * that need no rendering.) */
+static int restore_bytes(store *s, const char *notes_dir, int64_t note_id, const owned_snap *sn, dls_error *e) {
+    sqlite3_stmt *st = store_prepare(s, "SELECT path, gone, file_size, file_mtime FROM notes WHERE id = ?1", e);
+    if (!st) return e ? e->code : DLS_ERR_DB;
+    sqlite3_bind_int64(st, 1, note_id);
+    if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 1)) {
+        sqlite3_reset(st);
+        return DLS_ERR_CHANGED; /* gone: the splice path reports it */
+    }
+    char   *file         = xasprintf("%s/%s", notes_dir, (const char *)sqlite3_column_text(st, 0));
+    int64_t synced_size  = sqlite3_column_int64(st, 2), synced_mtime = sqlite3_column_int64(st, 3);
+    sqlite3_reset(st);
+    char   target[PATH_MAX], tmp[PATH_MAX + 32], hex[65];
+    char  *now_bytes = NULL;
+    size_t now_len   = 0;
+    int    fd = -1, rc = DLS_OK;
+    struct stat before, after;
+    tmp[0] = 0;
+    /* through a symlink to its target, so the link stays a link */
+    if (!realpath(file, target) || stat(target, &before) != 0) {
+        rc = dls_fail(e, DLS_ERR_IO, "%s: %s", file, strerror(errno));
+        goto done;
+    }
+    if (dls_read_file(target, (size_t)4 << 20, &now_bytes, &now_len, NULL) != DLS_OK) {
+        rc = DLS_ERR_CHANGED;
+        goto done;
+    }
+    dls_sha256_hex(now_bytes, now_len, hex);
+    if ((int64_t)now_len != sn->written.size || strcmp(hex, sn->written.sha256) != 0) {
+        rc = DLS_ERR_CHANGED;
+        goto done;
+    }
+    int64_t before_mtime = (int64_t)before.st_mtim.tv_sec * 1000000000 + before.st_mtim.tv_nsec;
+    /* the database knew the written file: it learns the restored one (else a sync must
+     * still read an edit made before the grade, so its old identity stays) */
+    int was_synced = (int64_t)before.st_size == synced_size && before_mtime == synced_mtime;
+    const char *slash = strrchr(target, '/');
+    snprintf(tmp, sizeof tmp, "%.*s/.%s.dlstudy-XXXXXX", (int)(slash - target), target, slash + 1);
+    if ((fd = mkstemp(tmp)) < 0) {
+        tmp[0] = 0;
+        rc = dls_fail(e, DLS_ERR_IO, "%s: cannot create a temporary file beside it: %s", file, strerror(errno));
+        goto done;
+    }
+    (void)fchmod(fd, before.st_mode & 07777);
+    for (size_t off = 0; off < sn->raw_len;) {
+        ssize_t w = write(fd, sn->raw + off, sn->raw_len - off);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) {
+            rc = dls_fail(e, DLS_ERR_IO, "%s: writing failed: %s; the note is unchanged", file, strerror(errno));
+            goto done;
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) != 0 || close(fd) != 0) {
+        fd = -1;
+        rc = dls_fail(e, DLS_ERR_IO, "%s: writing failed: %s; the note is unchanged", file, strerror(errno));
+        goto done;
+    }
+    fd = -1;
+    /* checked again right before the rename: an editor may have saved meanwhile */
+    if (stat(target, &after) != 0 || after.st_size != before.st_size ||
+        after.st_mtim.tv_sec != before.st_mtim.tv_sec || after.st_mtim.tv_nsec != before.st_mtim.tv_nsec) {
+        rc = DLS_ERR_CHANGED;
+        goto done;
+    }
+    if (rename(tmp, target) != 0) {
+        rc = dls_fail(e, DLS_ERR_IO, "%s: replacing the file failed: %s; the note is unchanged", file,
+                      strerror(errno));
+        goto done;
+    }
+    tmp[0] = 0;
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - target) ? (int)(slash - target) : 1, target);
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) (void)fsync(dfd), close(dfd);
+
+    /* the row mirrors the restored keys; sync's conventions (absent -> NULL) */
+    dls_buf joined;
+    dls_buf_init(&joined);
+    dls_buf_puts(&joined, "");
+    for (size_t i = 0; i < sn->n_dates; i++) {
+        if (i) dls_buf_puts(&joined, ",");
+        dls_buf_puts(&joined, sn->dates[i]);
+    }
+    st = store_prepare(s, "UPDATE notes SET mastery = ?2, status = ?3, updated = ?4, review_dates = ?5, "
+                          "file_size = CASE WHEN ?6 THEN ?7 ELSE file_size END, "
+                          "file_mtime = CASE WHEN ?6 THEN ?8 ELSE file_mtime END, "
+                          "sha256 = CASE WHEN ?6 THEN ?9 ELSE sha256 END WHERE id = ?1", e);
+    if (st) {
+        struct stat ns;
+        char sha[65];
+        dls_sha256_hex(sn->raw, sn->raw_len, sha);
+        int have = stat(target, &ns) == 0;
+        sqlite3_bind_int64(st, 1, note_id);
+        if (sn->mastery >= 0) sqlite3_bind_int(st, 2, sn->mastery);
+        if (sn->status != NOTE_STATUS_NONE)
+            sqlite3_bind_text(st, 3, note_status_str((note_status)sn->status), -1, SQLITE_STATIC);
+        if (sn->updated[0]) sqlite3_bind_text(st, 4, sn->updated, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 5, joined.data, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 6, was_synced && have);
+        sqlite3_bind_int64(st, 7, have ? (int64_t)ns.st_size : -1);
+        sqlite3_bind_int64(st, 8, have ? (int64_t)ns.st_mtim.tv_sec * 1000000000 + ns.st_mtim.tv_nsec : -1);
+        sqlite3_bind_text(st, 9, sha, -1, SQLITE_TRANSIENT);
+        if ((rc = store_begin(s, e)) == DLS_OK) {
+            if ((rc = store_step_done(s, st, "record the restored note", e)) == DLS_OK) rc = store_commit(s, e);
+            else store_rollback(s);
+        }
+    } else {
+        rc = e ? e->code : DLS_ERR_DB;
+    }
+    dls_buf_deinit(&joined);
+done:
+    if (fd >= 0) close(fd);
+    if (tmp[0]) unlink(tmp);
+    free(now_bytes), free(file);
+    return rc;
 }
 
 /* ---- grade, undo, skip ---- */
@@ -474,7 +619,16 @@ int review_undo(review_session *rs, int64_t now, review_outcome *out, dls_error 
     memset(o, 0, sizeof *o);
     o->card_id = card_id;
     o->after   = before;
-    if (note_id) write_back(rs, note_id, now, &snap, NULL, o);
+    if (note_id && rs->o.write_back && snap.valid) {
+        /* the bytes as they were; the old values spliced in when the file changed since */
+        dls_error we = {0};
+        int wr = restore_bytes(rs->s, rs->notes_dir, note_id, &snap, &we);
+        if (wr == DLS_OK) o->wrote_note = 1;
+        else if (wr == DLS_ERR_CHANGED) write_back(rs, note_id, now, &snap, NULL, o);
+        else snprintf(o->note_msg, sizeof o->note_msg, "%s", we.msg);
+    } else if (note_id) {
+        write_back(rs, note_id, now, &snap, NULL, o);
+    }
     snap_clear(&snap);
     return DLS_OK;
 }

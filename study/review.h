@@ -2,7 +2,11 @@
  * (tui/cmd_study.c) and the ncurses review screen drive the same logic:
  *   - today's queue: cards due now (learning and relearning first, then by due time;
  *     cards due within the learn-ahead window count), then new cards up to the daily
- *     limit (setting new_per_day, less those introduced earlier this study day);
+ *     limit (setting new_per_day, less those introduced earlier this study day), in a
+ *     learning order: by the note's difficulty (1 first; none counts as 3), its created
+ *     date (none last), then broader notes first (more `related` links: an overview
+ *     links to the notes it introduces), then its path; a note's cards stay together,
+ *     in the order of their lines in the note;
  *   - a preview of the four ratings (interval label, new state), deterministic: fuzz is
  *     seeded by card id + review count, so the preview is exactly what grading does;
  *   - grade: appends to review_log and saves the card in one transaction, then writes

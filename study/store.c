@@ -9,11 +9,15 @@
 
 extern const char dls_schema_sql[];
 
-/* Migrations: entry i brings a database from user_version i to i + 1. Version 1 is the
- * whole schema.sql; a later schema change appends its ALTER/CREATE statements here (and
- * edits schema.sql to match, which new databases get through the earlier entries). */
+/* Migrations: entry i brings a database from user_version i to i + 1. A new database
+ * gets schema.sql, which is always the newest schema, and the newest version at once;
+ * a schema change edits schema.sql and appends its ALTER/CREATE statements here for the
+ * databases made before it. */
 static const char *const migrations[] = {
     NULL, /* 0 -> 1: dls_schema_sql (not a constant expression, filled in at use) */
+    /* 1 -> 2: a card's line in its note (new cards are introduced in note order, then
+     * line order); 0 until its note is read again */
+    "ALTER TABLE cards ADD COLUMN line INTEGER NOT NULL DEFAULT 0;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -140,14 +144,16 @@ static int migrate(store *s, dls_error *e) {
     if ((rc = store_begin(s, e)) != DLS_OK) return rc;
     for (int v = version; v < N_MIGRATIONS; v++) {
         const char *sql = v == 0 ? dls_schema_sql : migrations[v];
+        int to = v == 0 ? N_MIGRATIONS : v + 1; /* schema.sql is the newest schema */
         char what[64], pragma[64];
-        snprintf(what, sizeof what, "migration to version %d", v + 1);
+        snprintf(what, sizeof what, "migration to version %d", to);
         /* PRAGMA takes no bound parameters; the value is our own integer, never input */
-        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", v + 1);
+        snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", to);
         if ((rc = exec(s, sql, what, e)) != DLS_OK || (rc = exec(s, pragma, what, e)) != DLS_OK) {
             store_rollback(s);
             return rc;
         }
+        v = to - 1;
     }
     return store_commit(s, e);
 }

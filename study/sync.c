@@ -374,6 +374,7 @@ static int save_note(ctx *c, const note *n, const file *f, size_t *row_i) {
 typedef struct new_card {
     const char *uid, *kind;
     char       *heading_path, *front, *back;
+    int         line;   /* 1-based line in the file */
     int64_t     match;  /* the existing card id it continues, 0 = none */
 } new_card;
 
@@ -469,6 +470,7 @@ static int save_cards(ctx *c, const note *n, int64_t note_id, int first_import) 
         nc[i].heading_path = xstrdup(k->path ? k->path : k->heading);
         nc[i].front        = xstrdup(k->heading);
         nc[i].back         = concept_back(n, k);
+        nc[i].line         = k->line;
     }
     for (size_t i = 0; i < n->n_cards; i++) {
         new_card *x     = &nc[n->n_concepts + i];
@@ -477,6 +479,7 @@ static int save_cards(ctx *c, const note *n, int64_t note_id, int first_import) 
         x->heading_path = xstrdup("");
         x->front        = xstrdup(n->cards[i].question);
         x->back         = xstrdup(n->cards[i].answer);
+        x->line         = n->cards[i].line;
     }
     /* the cards the note had */
     old_card *oc = NULL;
@@ -528,12 +531,12 @@ static int save_cards(ctx *c, const note *n, int64_t note_id, int first_import) 
 
     static const char *const insert_sql =
         "INSERT INTO cards(note_id, uid, kind, ord, heading_path, front, back, state, stability, difficulty, "
-        "due, last_review, reps) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
+        "due, last_review, reps, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)";
     static const char *const upsert_sql =
         "INSERT INTO cards(note_id, uid, kind, ord, heading_path, front, back, state, stability, difficulty, "
-        "due, last_review, reps) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+        "due, last_review, reps, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
         "ON CONFLICT(uid) DO UPDATE SET note_id = ?1, kind = ?3, ord = ?4, heading_path = ?5, front = ?6, "
-        "back = ?7, gone = 0";
+        "back = ?7, line = ?14, gone = 0";
     for (size_t i = 0; i < nn && rc == DLS_OK; i++) {
         sqlite3_int64 last = sqlite3_last_insert_rowid(store_db(c->s));
         /* attempt 0 for a new card of a new note is a plain INSERT (its id cannot exist: ids
@@ -543,7 +546,7 @@ static int save_cards(ctx *c, const note *n, int64_t note_id, int first_import) 
         for (int attempt = first_import ? 0 : 1; attempt < 2; attempt++) {
             if (nc[i].match) {
                 st = store_prepare(c->s, "UPDATE cards SET uid = ?2, kind = ?3, ord = ?4, heading_path = ?5, "
-                                         "front = ?6, back = ?7, gone = 0 WHERE id = ?1", c->e);
+                                         "front = ?6, back = ?7, line = ?14, gone = 0 WHERE id = ?1", c->e);
                 if (!st) { rc = c->e->code; break; }
                 sqlite3_bind_int64(st, 1, nc[i].match);
             } else {
@@ -563,6 +566,7 @@ static int save_cards(ctx *c, const note *n, int64_t note_id, int first_import) 
             sqlite3_bind_text(st, 5, nc[i].heading_path, -1, SQLITE_STATIC);
             sqlite3_bind_text(st, 6, nc[i].front, -1, SQLITE_STATIC);
             sqlite3_bind_text(st, 7, nc[i].back, -1, SQLITE_STATIC);
+            sqlite3_bind_int(st, 14, nc[i].line);
             int step = sqlite3_step(st);
             int ext  = sqlite3_extended_errcode(store_db(c->s));
             sqlite3_reset(st);

@@ -45,6 +45,19 @@ $D due --days 10 > $O 2>&1; check "due exit 0" [ $? -eq 0 ]
 has "due today" $O "Due today (2026-02-01 Sun): 0 cards (0 overdue); 3 new cards not yet studied, 3 of them today"
 has "due forecast" $O "2026-02-10 Tue  1"
 
+# undo in the same session puts the note back byte for byte: a hand-written mastery 2 that
+# the database would derive otherwise, an empty review_dates:, the file's line endings
+mkdir -p "$T/undo"
+sed 's/^mastery: 0$/mastery: 2/; s/$/\r/' tests/fixtures/study/notes/alpha.md > "$T/undo/alpha.md"
+cp "$T/undo/alpha.md" "$T/alpha.before"
+U="$BIN --notes $T/undo --db $T/undo.db"
+printf '\n3\nu\nq\n' | $U review --plain > $O 2>&1; check "review with undo exit 0" [ $? -eq 0 ]
+has "review undo" $O "undone"
+has "review undo: the card again" $O "Reviewed 0 cards"
+check "undo restores the note byte for byte" cmp -s "$T/alpha.before" "$T/undo/alpha.md"
+printf '\n3\nq\n' | $U review --plain > $O 2>&1
+check "a grade without undo changes the note" sh -c "! cmp -s '$T/alpha.before' '$T/undo/alpha.md'"
+
 # review --plain with piped answers: Enter, good, Enter, easy, quit
 printf '\n3\n\n4\nq\n' | $D review --plain > $O 2>&1; check "review exit 0" [ $? -eq 0 ]
 has "review queue" $O "3 cards to review (3 new, 0 learning, 0 review)"

@@ -1,8 +1,8 @@
 /* test_review.c: a review session over a synced temp folder: the queue (due first, new
- * cards up to the daily limit), previews equal to what grading does, grade (log + card +
- * the note's owned keys written back, body untouched), re-queued learning steps, undo
- * (marker row, state and keys restored), skip, and a failed write-back that keeps the
- * review. */
+ * cards up to the daily limit, in learning order, the bundled notes' order too), previews
+ * equal to what grading does, grade (log + card + the note's owned keys written back, body
+ * untouched), re-queued learning steps, undo (marker row, state restored, the note file
+ * byte for byte), skip, and a failed write-back that keeps the review. */
 #include "study/review.h"
 #include "study/paths.h"
 #include "study/sync.h"
@@ -39,6 +39,99 @@ static int count(store *s, const char *sql) {
 
 static const char *BODY = "\n# Gamma\n\n## First\n\nOne.\n\n## Second\n\nTwo.\n\n## Third\n\nThree.\n";
 
+/* New cards come in learning order: the note's difficulty, then its created date, then
+ * broader notes (more related links), then the path; a note's cards together, by line. */
+static void test_new_order(void) {
+    char dir[64];
+    snprintf(dir, sizeof dir, "/tmp/dls_order_XXXXXX");
+    if (!mkdtemp(dir)) {
+        test_skip("new order", "no temp dir");
+        return;
+    }
+    static const char *const notes[][2] = {
+        {"d-hard.md", "---\ntitle: Hard\ncreated: 2020-01-01\ndifficulty: 4\n---\n\n## H\n\nh\n"},
+        {"n-none.md", "---\ntitle: None\ncreated: 2020-01-01\n---\n\n## N\n\nn\n"},
+        {"c-later.md", "---\ntitle: Later\ncreated: 2026-01-10\ndifficulty: 2\n---\n\n## C\n\nc\n"},
+        {"b-early.md", "---\ntitle: Early\ncreated: 2025-12-01\ndifficulty: 2\n---\n\n## B\n\nb\n"},
+        {"a-basic.md", "---\ntitle: Basic\ncreated: 2026-01-01\ndifficulty: 1\nrelated: [z-intro.md]\n---\n\n"
+                       "## A\n\na\n"},
+        {"z-intro.md", "---\ntitle: Intro\ncreated: 2026-01-01\ndifficulty: 1\n"
+                       "related: [a-basic.md, b-early.md, c-later.md]\n---\n\n"
+                       "## One\n\nFirst.\n\nQ1 :: A1\n\n## Two\n\nSecond.\n"},
+    };
+    for (size_t i = 0; i < sizeof notes / sizeof notes[0]; i++) {
+        char *path = xasprintf("%s/%s", dir, notes[i][0]);
+        FILE *f = fopen(path, "wb");
+        if (f) fputs(notes[i][1], f), fclose(f);
+        free(path);
+    }
+    store *s = NULL;
+    dls_error e = {0};
+    sync_report r;
+    review_session *rs = NULL;
+    CHECK(store_open(":memory:", &s, &e) == DLS_OK);
+    if (!s) return;
+    CHECK(sync_run(s, dir, 1769947200, &r, &e) == DLS_OK && r.added == 6);
+    sync_report_deinit(&r);
+    review_opts o = REVIEW_OPTS_DEFAULT;
+    o.new_limit  = 100;
+    o.write_back = 0;
+    CHECK(review_session_new(s, dir, 1769947200, &o, &rs, &e) == DLS_OK);
+    static const char *const want[] = {"One", "Q1", "Two", "A", "B", "C", "N", "H"};
+    size_t n = sizeof want / sizeof want[0];
+    CHECK(rs && review_remaining(rs) == n);
+    for (size_t i = 0; rs && i < n; i++) {
+        const store_card *c = review_current(rs);
+        CHECK(c && !strcmp(c->front, want[i]));
+        if (c && strcmp(c->front, want[i])) fprintf(stderr, "  card %zu: %s, want %s\n", i, c->front, want[i]);
+        review_skip(rs);
+    }
+    review_session_free(rs);
+    store_free(s);
+    char *cmd = xasprintf("rm -rf '%s'", dir);
+    CHECK(system(cmd) == 0);
+    free(cmd);
+}
+
+/* The bundled notes (notes/ from the repository root): a beginner meets "what is deep
+ * learning" and "the neuron" first, and each note's cards stay together. */
+static void test_bundled_order(void) {
+    const char *dir = "notes/ai-ml/basics";
+    if (access("notes/ai-ml/basics/what-is-deep-learning.md", R_OK) != 0) {
+        test_skip("bundled order", "notes/ai-ml/basics not found (run from the repository root)");
+        return;
+    }
+    store *s = NULL;
+    dls_error e = {0};
+    sync_report r;
+    review_session *rs = NULL;
+    CHECK(store_open(":memory:", &s, &e) == DLS_OK);
+    if (!s) return;
+    CHECK(sync_run(s, dir, 1769947200, &r, &e) == DLS_OK && r.added >= 2);
+    sync_report_deinit(&r);
+    review_opts o = REVIEW_OPTS_DEFAULT;
+    o.new_limit  = 100000;
+    o.write_back = 0; /* never touch the bundled notes */
+    CHECK(review_session_new(s, dir, 1769947200, &o, &rs, &e) == DLS_OK);
+    char  *seen[64];
+    size_t n_seen = 0;
+    int    together = 1;
+    while (rs && review_current(rs)) {
+        const char *p = review_current_path(rs);
+        if (!n_seen || strcmp(seen[n_seen - 1], p) != 0) {
+            for (size_t i = 0; i < n_seen; i++)
+                if (!strcmp(seen[i], p)) together = 0; /* came back to an earlier note */
+            if (n_seen < 64) seen[n_seen++] = xstrdup(p);
+        }
+        review_skip(rs);
+    }
+    CHECK(n_seen >= 2 && !strcmp(seen[0], "what-is-deep-learning.md") && !strcmp(seen[1], "neuron.md"));
+    CHECK(together);
+    for (size_t i = 0; i < n_seen; i++) free(seen[i]);
+    review_session_free(rs);
+    store_free(s);
+}
+
 int main(void) {
     setenv("TZ", "UTC", 1);
     tzset();
@@ -50,7 +143,7 @@ int main(void) {
     char *g = xasprintf("---\ntitle: Gamma  # a comment\ncreated: 2026-01-05\nmastery: 0\nstatus: new\n"
                         "review_dates: []\nextra: kept\n---\n%s", BODY);
     put("g.md", g);
-    put("d.md", "---\ntitle: Delta\ncreated: 2026-01-06\n---\n\n## Only\n\nD.\n");
+    put("d.md", "---\ntitle: Delta\ncreated: 2026-01-06\ndifficulty: 1\n---\n\n## Only\n\nD.\n");
     store *s = NULL;
     dls_error e = {0};
     if (store_open(":memory:", &s, &e) != DLS_OK) return 1;
@@ -65,7 +158,7 @@ int main(void) {
     review_session *rs = NULL;
     CHECK(review_session_new(s, root, now, NULL, &rs, &e) == DLS_OK);
     if (!rs) return test_done("test_review");
-    CHECK(review_remaining(rs) == 3); /* 4 new cards, limit 3; ordered by path: d.md first */
+    CHECK(review_remaining(rs) == 3); /* 4 new cards, limit 3; the easier note (d.md) first */
     int nn, nl, nr;
     review_counts(rs, &nn, &nl, &nr);
     CHECK(nn == 3 && nl == 0 && nr == 0);
@@ -199,6 +292,60 @@ int main(void) {
     CHECK_STR(after, h);
     free(after);
     review_session_free(rs);
+
+    /* the same for a note's first review, whose owned keys the database would derive
+     * differently: a hand-written mastery, an empty review_dates:, no updated key (the
+     * write-back appends it; undo takes it away again), CRLF */
+    const char *k = "---\r\ntitle: Kappa\r\ncreated: 2026-01-03\r\nmastery: 2\r\nreview_dates:\r\n"
+                    "status: learning # by hand\r\n---\r\n\r\n## K one\r\n\r\nK.\r\n\r\n## K two\r\n\r\nKK.\r\n";
+    put("k.md", k);
+    CHECK(sync_run(s, root, now + 200, &r, &e) == DLS_OK && r.added == 1);
+    sync_report_deinit(&r);
+    only.note_id = count(s, "SELECT id FROM notes WHERE path = 'k.md'");
+    CHECK(review_session_new(s, root, now + 200, &only, &rs, &e) == DLS_OK);
+    CHECK(review_grade(rs, SCHED_GOOD, now + 210, -1, &out, &e) == DLS_OK && out.wrote_note);
+    after = get("k.md");
+    CHECK(strstr(after, "mastery: 1\r\n") && strstr(after, "updated: 2026-02-01\r\n"));
+    free(after);
+    CHECK(review_undo(rs, now + 220, &out, &e) == DLS_OK && out.wrote_note && !out.note_msg[0]);
+    after = get("k.md");
+    CHECK_STR(after, k);
+    free(after);
+    CHECK(count(s, "SELECT count(*) FROM notes WHERE path = 'k.md' AND mastery = 2 AND status = 'learning' "
+                   "AND updated IS NULL AND review_dates = ''") == 1);
+    CHECK(sync_run(s, root, now + 225, &r, &e) == DLS_OK && r.changed == 0 && r.unchanged == 3); /* g.md is still broken */
+    sync_report_deinit(&r);
+    /* two grades of the note's two cards, undone newest first: back to the first bytes */
+    CHECK(review_grade(rs, SCHED_GOOD, now + 230, -1, &out, &e) == DLS_OK && out.wrote_note);
+    char *mid = get("k.md");
+    CHECK(review_grade(rs, SCHED_EASY, now + 240, -1, &out, &e) == DLS_OK && out.wrote_note);
+    after = get("k.md");
+    CHECK(strcmp(after, mid) != 0);
+    free(after);
+    CHECK(review_undo(rs, now + 250, &out, &e) == DLS_OK);
+    after = get("k.md");
+    CHECK_STR(after, mid);
+    free(after), free(mid);
+    CHECK(review_undo(rs, now + 260, &out, &e) == DLS_OK);
+    after = get("k.md");
+    CHECK_STR(after, k);
+    free(after);
+    /* edited after the grade: the edit stays, the owned values are spliced back */
+    CHECK(review_grade(rs, SCHED_GOOD, now + 270, -1, &out, &e) == DLS_OK && out.wrote_note);
+    after = get("k.md");
+    edited = xasprintf("%s\r\nAdded later.\r\n", after);
+    free(after);
+    put("k.md", edited);
+    free(edited);
+    CHECK(review_undo(rs, now + 280, &out, &e) == DLS_OK && out.wrote_note);
+    after = get("k.md");
+    CHECK(strstr(after, "Added later.") && strstr(after, "mastery: 2\r\n") &&
+          strstr(after, "status: learning # by hand\r\n"));
+    free(after);
+    review_session_free(rs);
+
+    test_new_order();
+    test_bundled_order();
 
     char fi[16];
     review_format_interval(45, 0, fi, sizeof fi);

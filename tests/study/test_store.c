@@ -168,8 +168,22 @@ static void test_files(void) {
     store_free(t);
     store_free(s);
 
-    /* a newer schema is refused */
+    /* a version 1 database (cards without `line`) is migrated, its rows kept */
     sqlite3 *raw;
+    sqlite3_open(db, &raw);
+    CHECK(sqlite3_exec(raw, "INSERT INTO notes(key, path, imported_at, synced_at) VALUES ('m1', 'm.md', 0, 0);"
+                            "INSERT INTO cards(uid, note_id, kind) VALUES ('mu1', last_insert_rowid(), 'concept');"
+                            "ALTER TABLE cards DROP COLUMN line; PRAGMA user_version = 1",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(raw);
+    CHECK(store_open(db, &s, &e) == DLS_OK);
+    if (s) {
+        CHECK(count(s, "PRAGMA user_version") == store_schema_version());
+        CHECK(count(s, "SELECT count(*) FROM cards WHERE uid = 'mu1' AND line = 0") == 1);
+        store_free(s);
+    }
+
+    /* a newer schema is refused */
     sqlite3_open(db, &raw);
     sqlite3_exec(raw, "PRAGMA user_version = 99", NULL, NULL, NULL);
     sqlite3_close(raw);
