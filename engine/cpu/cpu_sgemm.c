@@ -35,20 +35,30 @@ size_t cpu_sgemm_pack_bytes(int IN, int OUT) {
     return (size_t)((OUT + NR - 1) / NR) * panel_floats(IN) * sizeof(float);
 }
 
-static void pack(const float *w, const float *b, int IN, int OUT, float *bp) {
-    for (int p = 0; p * NR < OUT; p++) {
-        float *pp = bp + (size_t)p * panel_floats(IN);
-        int    cols = OUT - p * NR < NR ? OUT - p * NR : NR;
-        /* 16 k at a time keeps the 32 source rows' cache lines in L1 */
-        for (int k0 = 0; k0 < IN; k0 += 16) {
-            int k1 = k0 + 16 < IN ? k0 + 16 : IN;
-            for (int j = 0; j < NR; j++) {
-                const float *src = w + (size_t)(p * NR + j) * IN;
-                for (int k = k0; k < k1; k++) pp[(size_t)k * NR + j] = j < cols ? src[k] : 0.0f;
-            }
+static void pack_panel(const float *w, const float *b, int IN, int OUT, int p, float *bp) {
+    float *pp = bp + (size_t)p * panel_floats(IN);
+    int    cols = OUT - p * NR < NR ? OUT - p * NR : NR;
+    /* 16 k at a time keeps the 32 source rows' cache lines in L1 */
+    for (int k0 = 0; k0 < IN; k0 += 16) {
+        int k1 = k0 + 16 < IN ? k0 + 16 : IN;
+        for (int j = 0; j < NR; j++) {
+            const float *src = w + (size_t)(p * NR + j) * IN;
+            for (int k = k0; k < k1; k++) pp[(size_t)k * NR + j] = j < cols ? src[k] : 0.0f;
         }
-        for (int j = 0; j < NR; j++) pp[(size_t)IN * NR + j] = j < cols ? b[p * NR + j] : 0.0f;
     }
+    for (int j = 0; j < NR; j++) pp[(size_t)IN * NR + j] = j < cols ? b[p * NR + j] : 0.0f;
+}
+
+typedef struct pack_job {
+    const float *w, *b;
+    int          IN, OUT;
+    float       *bp;
+} pack_job;
+
+static void pack_task(void *ctx, int task, int thread) {
+    (void)thread;
+    const pack_job *j = ctx;
+    pack_panel(j->w, j->b, j->IN, j->OUT, task, j->bp);
 }
 
 /* y[6 x cols] = a[6 x K] . panel + bias, ReLU when relu; a rows lda apart. */
@@ -127,7 +137,8 @@ int cpu_sgemm_linear_fwd(const nn_linear_desc *d, const float *x, const float *w
                          const float *b, float *y, float *pack_buf) {
     /* w^T must stay in L2 beside a block of x rows; larger layers go to OpenBLAS */
     if (!cpu_sgemm_available() || d->IN > 1024 || d->N < MR) return 0;
-    pack(w, b, d->IN, d->OUT, pack_buf);
+    pack_job pj = { w, b, d->IN, d->OUT, pack_buf };
+    nn_parallel_for((d->OUT + NR - 1) / NR, pack_task, &pj);   /* one task per panel */
     int threads = nn_get_threads(), tiles = d->N / MR;
     fwd_job j = { d, x, pack_buf, w, b, y, tiles < 1 ? 1 : threads < tiles ? threads : tiles };
     nn_parallel_for(j.parts, fwd_task, &j);
