@@ -89,6 +89,40 @@ static __global__ void k_dw_small(float *dw, const float *dyt, const float *col,
     if (threadIdx.x == 0) dw[blockIdx.x] = accumulate ? dw[blockIdx.x] + s : s;
 }
 
+/* dW (OC, Q) (+)= dYt (OC, L) col^T for the other layers: a product with a small output
+ * and a long K = L, which a plain GEMM would leave to a few SMs. Split K: SPLIT batched
+ * products over L / SPLIT columns each (plus one for the remainder) into partials, then
+ * summed in a fixed order. */
+enum { SPLIT_MAX = 32, SPLIT_MIN_COLS = 512 };
+
+static __global__ void k_sum_partials(float *dw, const float *part, int parts, size_t n,
+                                      int accumulate) {
+    size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
+    if (i >= n) return;
+    float s = accumulate ? dw[i] : 0.f;
+    for (int k = 0; k < parts; k++) s += part[(size_t)k * n + i];
+    dw[i] = s;
+}
+
+static void dw_split(float *dw, const float *dyt, const float *col, int OC, int Q, int L,
+                     float *part, int accumulate) {
+    int split = L / SPLIT_MIN_COLS;
+    if (split > SPLIT_MAX) split = SPLIT_MAX;
+    if (split < 2) {
+        nn_cuda_gemm(0, 1, OC, Q, L, 1.f, dyt, L, col, L, accumulate ? 1.f : 0.f, dw, Q);
+        return;
+    }
+    int Lc = L / split, rest = L - split * Lc, parts = split + (rest > 0);
+    size_t n = (size_t)OC * Q;
+    /* partial i (OC, Q) = dYt[:, i Lc .. (i+1) Lc) col[:, same]^T */
+    nn_cuda_gemm_batched(0, 1, OC, Q, Lc, 1.f, dyt, L, Lc, col, L, Lc, 0.f, part, Q, (long long)n, split);
+    if (rest)
+        nn_cuda_gemm(0, 1, OC, Q, rest, 1.f, dyt + (size_t)split * Lc, L, col + (size_t)split * Lc, L,
+                     0.f, part + (size_t)split * n, Q);
+    k_sum_partials<<<cu_blocks(n), CU_THREADS, 0, cu_g.stream>>>(dw, part, parts, n, accumulate);
+    CU_LAUNCHED("k_sum_partials");
+}
+
 /* Floats of scratch per image: the backward's col (Q, P), dYt (OC, P), dcol (Q, P); the
  * forward needs col and Yt, less. */
 static size_t per_image_floats(const nn_conv_desc *d) {
@@ -103,9 +137,14 @@ static int chunk_images(const nn_conv_desc *d) {
     return n >= (size_t)d->N ? d->N : (int)n;
 }
 
-/* The chunk's scratch, plus OC floats for a later chunk's bias sums. */
+/* Floats after the chunk's scratch: a later chunk's bias sums (OC), then the split-K
+ * partials of dW ((SPLIT_MAX + 1) OC Q). */
+static size_t tail_floats(const nn_conv_desc *d) {
+    return (size_t)d->OC + (size_t)(SPLIT_MAX + 1) * d->OC * d->C * d->K * d->K;
+}
+
 size_t nn_cuda_conv2d_ws_bytes(const nn_conv_desc *d) {
-    return ((size_t)chunk_images(d) * per_image_floats(d) + d->OC) * sizeof(float);
+    return ((size_t)chunk_images(d) * per_image_floats(d) + tail_floats(d)) * sizeof(float);
 }
 
 static void im2col(float *col, const float *x, int Bc, const nn_conv_desc *d) {
@@ -228,7 +267,8 @@ static void conv_bwd(const nn_conv_desc *d, const nn_pool_desc *p, const float *
             k_dw_small<<<OC * Q, CU_THREADS, 0, cu_g.stream>>>(dw, dyt, col, Q, (size_t)L, b0 > 0);
             CU_LAUNCHED("k_dw_small");
         } else {
-            nn_cuda_gemm(0, 1, OC, Q, L, 1.f, dyt, L, col, L, b0 ? 1.f : 0.f, dw, Q);
+            float *part = (float *)ws + (size_t)Bmax * per_image_floats(d) + OC;
+            dw_split(dw, dyt, col, OC, Q, L, part, b0 > 0);
         }
         if (dx) {
             /* dcol (Q, L) = W^T (Q, OC) dYt (OC, L), then gathered into dx */

@@ -72,6 +72,10 @@ void nn_cuda_count_correct(int *out, const float *logits, const int32_t *labels,
  * as backend.h's gemm. */
 void nn_cuda_gemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
                   const float *b, int ldb, float beta, float *c, int ldc);
+/* batch products C_i = alpha op(A_i) op(B_i) + beta C_i, A_i = a + i sa (elements), ... */
+void nn_cuda_gemm_batched(int ta, int tb, int m, int n, int k, float alpha, const float *a,
+                          int lda, long long sa, const float *b, int ldb, long long sb,
+                          float beta, float *c, int ldc, long long sc, int batch);
 /* linear: y = x w^T + b then d->act; bwd: dx (may be NULL) = dy w, dw = dy^T x, db. */
 void nn_cuda_linear_fwd(const nn_linear_desc *d, const float *x, const float *w,
                         const float *b, float *y);

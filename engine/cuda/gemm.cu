@@ -1,18 +1,36 @@
-/* gemm.cu: the engine's row-major GEMM on cuBLAS, which is column-major, and the linear
- * layer built on it. The swap between the two conventions is written here once; every
- * other file (conv2d's im2col GEMMs too) calls nn_cuda_gemm with row-major shapes. */
+/* gemm.cu: the engine's row-major GEMM (single and strided-batched) on cuBLAS, which is
+ * column-major, and the linear layer built on it. The swap between the two conventions
+ * is written here once (gemm_rm); every other file (conv2d's im2col GEMMs too) passes
+ * row-major shapes. */
 #include "engine/cuda/cuda_common.cuh"
 
-/* Row-major C (m, n) = op(A) (m, k) op(B) (k, n).
+/* Row-major C (m, n) = op(A) (m, k) op(B) (k, n), batch times with element strides
+ * sa, sb, sc between the matrices of a batch.
  * A row-major matrix with leading dimension ld is the column-major matrix of its
  * transpose with the same ld. So cuBLAS computes C^T (n, m) = op(B)^T op(A)^T: swap the
- * operands and m with n, keep each operand's transpose flag and leading dimension. */
+ * operands and m with n, keep each operand's transpose flag and leading dimension.
+ * This is the one place that knows cuBLAS is column-major. */
+static void gemm_rm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
+                    long long sa, const float *b, int ldb, long long sb, float beta, float *c,
+                    int ldc, long long sc, int batch) {
+    if (m <= 0 || n <= 0 || batch <= 0) return;
+    cublasOperation_t opa = ta ? CUBLAS_OP_T : CUBLAS_OP_N, opb = tb ? CUBLAS_OP_T : CUBLAS_OP_N;
+    if (batch == 1)
+        CUBLAS_CHECK(cublasSgemm(cu_g.blas, opb, opa, n, m, k, &alpha, b, ldb, a, lda, &beta, c, ldc));
+    else
+        CUBLAS_CHECK(cublasSgemmStridedBatched(cu_g.blas, opb, opa, n, m, k, &alpha, b, ldb, sb, a,
+                                               lda, sa, &beta, c, ldc, sc, batch));
+}
+
 void nn_cuda_gemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
                   const float *b, int ldb, float beta, float *c, int ldc) {
-    if (m <= 0 || n <= 0) return;
-    CUBLAS_CHECK(cublasSgemm(cu_g.blas, tb ? CUBLAS_OP_T : CUBLAS_OP_N,
-                             ta ? CUBLAS_OP_T : CUBLAS_OP_N, n, m, k, &alpha, b, ldb, a, lda,
-                             &beta, c, ldc));
+    gemm_rm(ta, tb, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, 1);
+}
+
+void nn_cuda_gemm_batched(int ta, int tb, int m, int n, int k, float alpha, const float *a,
+                          int lda, long long sa, const float *b, int ldb, long long sb,
+                          float beta, float *c, int ldc, long long sc, int batch) {
+    gemm_rm(ta, tb, m, n, k, alpha, a, lda, sa, b, ldb, sb, beta, c, ldc, sc, batch);
 }
 
 /* N batch, IN inputs, OUT outputs: y (N, OUT) = x (N, IN) w^T (IN, OUT) + b, then act. */
