@@ -8,7 +8,8 @@
  * after the last item, in that item's own prefix ("  - ") and line ending, so comments
  * between items survive. A list that shrinks loses the dropped items' lines. A flow
  * list stays a flow list. An absent or empty review_dates becomes a block list, one
- * date a line as in the user's format, indented like the note's other block lists. */
+ * date a line as in the user's format, indented like the note's other block lists.
+ * Every result is read back and checked (verify) before anyone may write it. */
 #include "study/note_impl.h"
 
 #include <errno.h>
@@ -138,14 +139,23 @@ static char *key_indent(const note *n) {
     return xstrndup(n->raw + ls, s - ls);
 }
 
+/* The text before a list item on its line, when it is a plain "  - " (spaces, a dash,
+ * blanks); NULL otherwise (an empty item, an item on the line after its dash, ...). */
+static char *item_prefix(const note *n, note_span item) {
+    if (!item.len) return NULL;
+    size_t ls = line_start(n, item.off), i = ls;
+    while (i < item.off && n->raw[i] == ' ') i++;
+    if (i == item.off || n->raw[i++] != '-' || i == item.off) return NULL;
+    while (i < item.off && (n->raw[i] == ' ' || n->raw[i] == '\t')) i++;
+    return i == item.off ? xstrndup(n->raw + ls, item.off - ls) : NULL;
+}
+
 /* The "  - " prefix of block list items in this note, default two spaces in from the keys. */
 static char *block_prefix(const note *n) {
     for (size_t i = 0; i < n->n_keys; i++) {
         const note_key *k = &n->keys[i];
-        if (k->style == NOTE_STYLE_BLOCK_SEQ && k->n_items) {
-            size_t s = k->item_spans[0].off, ls = line_start(n, s);
-            return xstrndup(n->raw + ls, s - ls);
-        }
+        char *p = k->style == NOTE_STYLE_BLOCK_SEQ && k->n_items ? item_prefix(n, k->item_spans[0]) : NULL;
+        if (p) return p;
     }
     char *ind = key_indent(n), *p = xasprintf("%s  - ", ind);
     free(ind);
@@ -203,8 +213,8 @@ static int set_dates(const note *n, edits *E, const note_key *k, const char *con
     if (m > k->n_items) {
         size_t      le;
         const char *eol = eol_at(n, last.off + last.len, &le); /* the line where it ends */
-        size_t      ls  = line_start(n, last.off);
-        char       *pre = xstrndup(n->raw + ls, last.off - ls);
+        char       *pre = item_prefix(n, last);
+        if (!pre) pre = block_prefix(n);
         add_edit(E, le, 0, block_items(pre, *eol ? eol : fm_eol(n), v + k->n_items, m - k->n_items, quote_of(n, last)));
         free(pre);
     } else if (m < k->n_items) { /* drop the lines of items m.. (to the end of the last one's line) */
@@ -233,6 +243,67 @@ static int check_owned(const note *n, const note_owned *o, dls_error *e) {
         if (!note_date_valid(o->review_dates[i]))
             return dls_fail(e, DLS_ERR_INVALID, "%s: review date '%s' is not a date (YYYY-MM-DD)", n->path,
                             o->review_dates[i] ? o->review_dates[i] : "(null)");
+    return DLS_OK;
+}
+
+/* 1 when the frontmatter is one flow map ({a: 1, b: 2}): keys cannot be appended. */
+static int flow_frontmatter(const note *n) {
+    const char *s = n->raw + n->yaml.off, *end = s + n->yaml.len;
+    while (s < end) {
+        if (*s == '#') {
+            while (s < end && *s != '\n') s++;
+        } else if (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') {
+            s++;
+        } else {
+            return *s == '{';
+        }
+    }
+    return 0;
+}
+
+static int same_dates(const note *m, const char *const *v, size_t k) {
+    if (m->n_review_dates != k) return 0;
+    for (size_t i = 0; i < k; i++)
+        if (strcmp(m->review_dates[i], v[i])) return 0;
+    return 1;
+}
+
+static int is_owned(const char *k) {
+    return !strcmp(k, "mastery") || !strcmp(k, "status") || !strcmp(k, "updated") || !strcmp(k, "review_dates");
+}
+
+/* The safety net: the new bytes are read back, and must hold exactly the asked values,
+ * every other key with the same bytes in the same order, and the same body. Whatever
+ * the splicer got wrong is refused here instead of being written. */
+static int verify(const note *n, const note_owned *o, const char *out, size_t len, dls_error *e) {
+    note     *m = NULL;
+    dls_error pe = {0};
+    if (note_parse(out, len, n->path, &m, &pe) != DLS_OK)
+        return dls_fail(e, DLS_ERR_INVALID, "%s: the written note would not read back (%s); not written", n->path,
+                        pe.msg);
+    int ok = m->mastery == (o->mastery >= 0 ? o->mastery : n->mastery) &&
+             m->status == (o->status != NOTE_STATUS_NONE ? o->status : n->status) &&
+             !strcmp(m->updated, o->updated ? o->updated : n->updated) && m->has_bom == n->has_bom &&
+             m->raw_len - m->body_off == n->raw_len - n->body_off &&
+             !memcmp(m->raw + m->body_off, n->raw + n->body_off, n->raw_len - n->body_off);
+    if (ok && o->review_dates) ok = same_dates(m, o->review_dates, o->n_review_dates);
+    if (ok && !o->review_dates) {
+        const char **v = xmalloc((n->n_review_dates + 1) * sizeof *v);
+        for (size_t i = 0; i < n->n_review_dates; i++) v[i] = n->review_dates[i];
+        ok = same_dates(m, v, n->n_review_dates);
+        free(v);
+    }
+    for (size_t i = 0, j = 0; ok && i < n->n_keys; i++) {
+        if (is_owned(n->keys[i].name)) continue;
+        while (j < m->n_keys && is_owned(m->keys[j].name)) j++;
+        const note_key *a = &n->keys[i], *b = j < m->n_keys ? &m->keys[j++] : NULL;
+        ok = b && !strcmp(a->name, b->name) && a->value.len == b->value.len &&
+             !memcmp(n->raw + a->value.off, m->raw + b->value.off, a->value.len);
+    }
+    note_free(m);
+    if (!ok)
+        return dls_fail(e, DLS_ERR_INVALID, "%s: the write-back would change more than the owned keys; not written",
+                        n->path);
     return DLS_OK;
 }
 
@@ -283,6 +354,11 @@ int note_render_owned(const note *n, const note_owned *o, char **out, size_t *ou
         }
     }
     if (rc) goto done;
+    if (add.len && n->has_frontmatter && flow_frontmatter(n)) {
+        rc = dls_fail(e, DLS_ERR_INVALID, "%s: the frontmatter is one {flow map}; dlstudy cannot add keys to it, "
+                      "write it as `key: value` lines", n->path);
+        goto done;
+    }
     if (add.len) {
         if (n->has_frontmatter) {
             add_edit(&E, n->yaml.off + n->yaml.len, 0, dls_buf_take(&add));
@@ -306,6 +382,10 @@ int note_render_owned(const note *n, const note_owned *o, char **out, size_t *ou
         at = E.v[i].off + E.v[i].len;
     }
     dls_buf_append(&b, n->raw + at, n->raw_len - at);
+    if ((rc = verify(n, o, b.data, b.len, e)) != DLS_OK) {
+        dls_buf_deinit(&b);
+        goto done;
+    }
     *out_len = b.len;
     *out     = dls_buf_take(&b);
 done:

@@ -245,6 +245,20 @@ static void test_styles(void) {
     /* Only what was asked changes. */
     note_owned m5 = {.mastery = 5, .status = NOTE_STATUS_NONE};
     render_is("---\nmastery: 0\nstatus: new\n---\n", &m5, "---\nmastery: 5\nstatus: new\n---\n");
+    /* A frontmatter written as one flow map: values are replaced in place, but keys
+     * cannot be appended to it, so that is refused. */
+    render_is("---\n{title: x, mastery: 2}\n---\n", &m5, "---\n{title: x, mastery: 5}\n---\n");
+    {
+        note     *f = NULL;
+        dls_error fe = {0};
+        const char *fl = "---\n# c\n{title: x, mastery: 2}\n---\n";
+        CHECK(note_parse(fl, strlen(fl), "f.md", &f, &fe) == DLS_OK);
+        char  *fo;
+        size_t fl_len;
+        if (f) CHECK(note_render_owned(f, &o, &fo, &fl_len, &fe) == DLS_ERR_INVALID);
+        CHECK(strstr(fe.msg, "flow map") != NULL);
+        note_free(f);
+    }
     /* Refusals: an alias target, a bad value. */
     note     *n = NULL;
     dls_error e = {0};
