@@ -760,6 +760,9 @@ static void chain_backward(nn_model *m, layer *L, int n, const float *x0, float 
 
 void nn_model_backward(nn_model *m) {
     DLS_ASSERT(m->loss_ready);
+    /* the scratch was sized for the forward's thread count (nn.h: no nn_set_threads
+     * between a forward and its backward) */
+    DLS_ASSERT(nn_get_threads() <= m->ws_threads);
     float *cur = m->g[0], *other = m->g[1];
     chain_backward(m, m->layers, m->n_layers, m->x, &cur, &other, m->need_input_grad);
     m->dx_input = m->need_input_grad ? cur : NULL;

@@ -332,8 +332,10 @@ int nn_checkpoint_read_arch(const char *path, nn_layer_spec **specs, int *n_spec
 
 /* ---------------------------------------------------------------- threads and BLAS */
 
-/* Threads for the engine's own loops and for OpenBLAS (n <= 0: the number of CPUs).
- * Results are bit-for-bit repeatable for a given seed and thread count. */
+/* Threads for the engine's own loops (n <= 0: the number of CPUs); OpenBLAS runs
+ * single-threaded inside them. Results are bit-for-bit repeatable for a given seed and
+ * thread count. Call it between training steps, never between a forward and its
+ * backward. */
 void nn_set_threads(int n);
 int  nn_get_threads(void);
 
