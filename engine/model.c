@@ -448,16 +448,16 @@ uint64_t nn_model_dropout_stream(const nn_model *m, int i) {
 
 void nn_model_summary(const nn_model *m, dls_buf *out) {
     char shape[48];
-    dls_buf_printf(out, "%-4s %-48s %-16s %10s\n", "#", "layer", "output", "params");
+    dls_buf_printf(out, "%-4s %-44s %-12s %10s\n", "#", "layer", "output", "params");
     snprintf(shape, sizeof shape, "%dx%dx%d", m->in_c, m->in_h, m->in_w);
-    dls_buf_printf(out, "%-4s %-48s %-16s %10s\n", "", "input", shape, "");
+    dls_buf_printf(out, "%-4s %-44s %-12s %10s\n", "", "input", shape, "");
     for (int i = 0; i < m->n_layers; i++) {
         const layer *l = &m->layers[i];
         dls_buf spec;
         dls_buf_init(&spec);
         nn_layer_spec_format(&l->spec, &spec);
         snprintf(shape, sizeof shape, "%dx%dx%d", l->out_c, l->out_h, l->out_w);
-        dls_buf_printf(out, "%-4d %-48s %-16s %10zu\n", i + 1, spec.data ? spec.data : "",
+        dls_buf_printf(out, "%-4d %-44s %-12s %10zu\n", i + 1, spec.data ? spec.data : "",
                        shape, l->n_params);
         dls_buf_deinit(&spec);
     }

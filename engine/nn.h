@@ -144,7 +144,8 @@ const char *nn_layer_kind_name(nn_layer_kind k);
 int         nn_layer_kind_parse(const char *name, nn_layer_kind *out, dls_error *e);
 const char *nn_init_kind_name(nn_init_kind k);  /* "default", "kaiming_uniform", ... */
 int         nn_init_kind_parse(const char *name, nn_init_kind *out, dls_error *e);
-/* One line, e.g. "conv2d out=32 kernel=3 stride=1 padding=1 init=default". */
+/* One line, e.g. "conv2d out=32 kernel=3 stride=1 padding=1" (" init=NAME" is added
+ * when the initialiser is not the default). */
 void        nn_layer_spec_format(const nn_layer_spec *s, dls_buf *out);
 
 /* ---------------------------------------------------------------- losses */

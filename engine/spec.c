@@ -155,12 +155,15 @@ void nn_layer_spec_format(const nn_layer_spec *s, dls_buf *out) {
     dls_buf_puts(out, nn_layer_kind_name(s->kind));
     switch (s->kind) {
     case NN_LAYER_LINEAR:
-        dls_buf_printf(out, " out=%d init=%s", s->out, nn_init_kind_name(s->init));
+        dls_buf_printf(out, " out=%d", s->out);
         break;
     case NN_LAYER_CONV2D:
-    case NN_LAYER_RESIDUAL:
-        dls_buf_printf(out, " out=%d kernel=%d stride=%d padding=%d init=%s", s->out, s->kernel,
-                       s->stride ? s->stride : 1, s->padding, nn_init_kind_name(s->init));
+        dls_buf_printf(out, " out=%d kernel=%d stride=%d padding=%d", s->out, s->kernel,
+                       s->stride ? s->stride : 1, s->padding);
+        break;
+    case NN_LAYER_RESIDUAL:   /* padding is always kernel / 2 */
+        dls_buf_printf(out, " out=%d kernel=%d stride=%d", s->out, s->kernel ? s->kernel : 3,
+                       s->stride ? s->stride : 1);
         break;
     case NN_LAYER_MAXPOOL2D:
     case NN_LAYER_AVGPOOL2D:
@@ -171,4 +174,8 @@ void nn_layer_spec_format(const nn_layer_spec *s, dls_buf *out) {
     case NN_LAYER_LEAKY_RELU: dls_buf_printf(out, " slope=%g", s->slope ? s->slope : 0.01f); break;
     default: break;
     }
+    /* the initialiser only when it is not the default, to keep summaries short */
+    if ((s->kind == NN_LAYER_LINEAR || s->kind == NN_LAYER_CONV2D ||
+         s->kind == NN_LAYER_RESIDUAL) && s->init != NN_INIT_DEFAULT)
+        dls_buf_printf(out, " init=%s", nn_init_kind_name(s->init));
 }

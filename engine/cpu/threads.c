@@ -184,6 +184,7 @@ int nn_blas_slow_core(void) {
 
 void nn_blas_get_info(nn_blas_info *out) {
     memset(out, 0, sizeof *out);
+    (void)nn_get_threads();   /* applies the engine's OpenBLAS setting if nothing has yet */
     const char *core = openblas_get_corename();
     const char *cfg  = openblas_get_config();
     snprintf(out->core, sizeof out->core, "%s", core ? core : "?");
