@@ -19,7 +19,7 @@
 
 static SCREEN *screen;                 /* non-NULL while curses is set up */
 static volatile sig_atomic_t active;   /* 1 while in full-screen mode (not endwin'ed) */
-static volatile sig_atomic_t quit_flag;
+static volatile sig_atomic_t quit_flag; /* the quit signal that arrived, 0: none */
 static int use_color;
 static int atexit_done;
 /* While curses owns the screen, stderr goes to an unlinked temporary file (a library
@@ -77,9 +77,21 @@ static void on_crash(int sig) {
     raise(sig);
 }
 
+/* SIGINT/SIGTERM/SIGHUP: the loop saves and leaves. SIGTERM and SIGHUP come from
+ * outside (kill, a service manager, a closed terminal): once main has returned the
+ * process dies of that signal (at_exit), so whoever sent it sees 143/129, not success.
+ * Ctrl-C is the user's own quit key in a full-screen app, handled like q: status 0
+ * (dying of SIGINT would also make a calling shell stop, the convention for programs
+ * that use SIGINT themselves). A second signal while leaving ends it at once, terminal
+ * restored. */
 static void on_quit(int sig) {
-    (void)sig;
-    quit_flag = 1;
+    if (quit_flag) {
+        restore_now();
+        signal(sig, SIG_DFL);
+        raise(sig);
+        return;
+    }
+    quit_flag = sig;
 }
 
 static void install_handlers(void) {
@@ -99,7 +111,18 @@ static void reset_handlers(void) {
     for (size_t i = 0; i < NSIG_OF(quit_signals); i++) signal(quit_signals[i], SIG_DFL);
 }
 
-static void at_exit(void) { tui_term_stop(); }
+/* Runs when main returns (after the app closed its database and threads): the terminal
+ * is restored, and a quit signal that ended the app is raised again with its default
+ * action. stdio is flushed first, as exit() would have done after us. */
+static void at_exit(void) {
+    tui_term_stop();
+    int sig = quit_flag;
+    if (sig && sig != SIGINT) {
+        fflush(NULL);
+        signal(sig, SIG_DFL);
+        raise(sig);
+    }
+}
 
 /* CJK notes need a UTF-8 locale for wcwidth and ncursesw. main() set the user's locale;
  * when that is not UTF-8 (LANG unset, or "C"), C.UTF-8 is tried for character types. */
@@ -277,7 +300,7 @@ int tui_term_key(int timeout_ms) {
     return (int)ch;
 }
 
-int tui_term_quit_requested(void) { return quit_flag; }
+int tui_term_quit_requested(void) { return quit_flag != 0; }
 
 int tui_term_run(char *const argv[]) {
     def_prog_mode();

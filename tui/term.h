@@ -2,7 +2,9 @@
  * ncursesw, colours unless NO_COLOR or monochrome), copying a tui_grid to the screen,
  * reading keys with a timeout (resizes come back as TUI_K_RESIZE), running a program
  * such as $EDITOR in the normal terminal, and restoring the terminal on every way out:
- * normal stop, atexit, SIGINT/SIGTERM/SIGHUP (which ask the loop to quit) and crashes
+ * normal stop, atexit, SIGINT/SIGTERM/SIGHUP (which ask the loop to quit; for SIGTERM
+ * and SIGHUP the process then dies of the signal once main has returned: status 143/129;
+ * Ctrl-C is a quit key, status 0) and crashes
  * (SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL: restore, then die by the same signal).
  * While full screen, stderr is held in a temporary file and printed after the restore. */
 #ifndef TUI_TERM_H

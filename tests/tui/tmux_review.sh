@@ -144,12 +144,13 @@ run_ctrl_c() {
     T send-keys -t dls r
     expect "Space or Enter" "the review opens"
     T send-keys -t dls C-c
-    expect "EXIT=" "Ctrl-C quits"
+    expect "EXIT=0" "Ctrl-C quits (the app's own quit key: status 0)"
     if [ "$(T display -p -t dls '#{alternate_on}')" = 0 ]; then ok; else bad "Ctrl-C leaves the alternate screen on"; fi
     if [ "$(T display -p -t dls '#{cursor_flag}')" = 1 ]; then ok; else bad "Ctrl-C leaves the cursor hidden"; fi
 }
 
-# a signal from outside (SIGTERM: quits; SIGSEGV: a crash) restores the terminal too
+# a signal from outside (SIGTERM: saves, quits and dies of it, 143; SIGSEGV: a crash,
+# 139) restores the terminal too
 run_signal() {
     if ! command -v ps >/dev/null 2>&1; then skip "no ps: SIG$1 not sent"; return; fi
     size="80x24-$1"
@@ -206,7 +207,8 @@ run_size 80 24
 run_size 120 40
 run_lab
 run_ctrl_c 80 24
-run_signal TERM 0
+run_signal TERM 143
+run_signal HUP 129
 run_signal SEGV 139
 run_colors
 done_
