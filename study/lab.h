@@ -203,7 +203,9 @@ int  lab_run_new(const lab_spec *spec, const lab_run_opts *o, lab_run **out, dls
 /* Trains for about budget_s seconds (at least one batch) but returns early at the end
  * of an epoch; *events says what happened. DLS_OK while all is well; a diverged
  * variant is not an error of the run (its state is LAB_FAILED, its message explains).
- * Other errors (I/O, database) end the run. */
+ * A variant that cannot start (data, device memory) is marked LAB_FAILED and its error
+ * returned; calling again goes on with the next variant. Other errors (I/O, database
+ * while training) are returned as they happen. */
 int  lab_run_step(lab_run *r, double budget_s, unsigned *events, dls_error *e);
 /* Asks the run to stop after the current batch (safe to call any time, not from a
  * signal handler); the next step marks it stopped, keeping the last epoch's checkpoint. */

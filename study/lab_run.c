@@ -623,9 +623,25 @@ fail:
     return rc;
 }
 
+static int step(lab_run *r, double budget_s, unsigned *events, dls_error *e);
+
 int lab_run_step(lab_run *r, double budget_s, unsigned *events, dls_error *e) {
     dls_error local;
     if (!e) e = &local;
+    int cur = r->cur;
+    int rc = step(r, budget_s, events, e);
+    if (rc != DLS_OK && r->cur == cur && cur < r->n) {
+        /* the variant cannot go on (data, device memory, disk, database): it fails with
+         * the reason, and the next step goes on with the next variant */
+        vstate *v = &r->vs[cur];
+        snprintf(v->snap.message, sizeof v->snap.message, "%s", e->msg);
+        dls_error ignored = {0};
+        finish_variant(r, LAB_FAILED, "failed", events, &ignored);
+    }
+    return rc;
+}
+
+static int step(lab_run *r, double budget_s, unsigned *events, dls_error *e) {
     *events = 0;
     dls_buf_deinit(&r->info);
     dls_buf_init(&r->info);
@@ -635,10 +651,7 @@ int lab_run_step(lab_run *r, double budget_s, unsigned *events, dls_error *e) {
     }
     if (!r->active) {
         int rc = start_variant(r, events, e);
-        if (rc) {
-            end_active(r);
-            return rc;
-        }
+        if (rc) return rc;
         if (*events & LAB_EV_INFO) return DLS_OK; /* let the caller show it before training */
     }
     double t_start = now_s();
@@ -664,10 +677,7 @@ int lab_run_step(lab_run *r, double budget_s, unsigned *events, dls_error *e) {
         int rc = nn_model_train_step(r->m, r->opt, r->xb, r->labels ? r->yb : NULL, r->labels ? NULL : r->tb, got,
                                      r->cfg.loss, &loss, &te);
         if (rc == DLS_ERR_DIVERGED || (rc == DLS_OK && !isfinite(loss))) return diverged(r, NAN, events, e);
-        if (rc) {
-            end_active(r);
-            return dls_fail(e, rc, "%s", te.msg);
-        }
+        if (rc) return dls_fail(e, rc, "%s", te.msg);
         if (isnan(r->first_loss)) r->first_loss = loss;
         if (loss > 50 && loss > 100 * r->first_loss) return diverged(r, loss, events, e);
         if (r->labels) {

@@ -372,11 +372,11 @@ static int lab_run_cmd(cli_ctx *ctx, const char *name, int argc, char **argv) {
         }
         unsigned ev = 0;
         if (lab_run_step(run, mode == OUT_BAR ? 0.1 : 0.5, &ev, &e) != DLS_OK) {
+            /* that variant failed (its result line follows); the others still run */
             if (mode == OUT_BAR) printf("\r\033[K");
             fflush(stdout);
             fprintf(stderr, "dlstudy lab: %s\n", e.msg);
             rc = DLS_EXIT_FAIL;
-            break;
         }
         if (ev & LAB_EV_INFO) {
             const char *info = lab_run_info(run);

@@ -362,6 +362,36 @@ static void test_data(void) {
     CHECK(rc == DLS_ERR_CORRUPT);
     CHECK(strstr(dir, "bad/mnist") != NULL);
 
+    /* a variant whose data cannot be read fails with the reason; the next one still runs */
+    char *two = xasprintf("%s/two.yaml", tmpdir);
+    FILE *f = fopen(two, "w");
+    fputs("title: Two data sets\nconcepts: [x]\ndataset: {name: mnist, subset: 100}\n"
+          "model: [flatten, linear: 10]\nepochs: 1\n"
+          "variants:\n  images:\n  xor: {dataset: {name: xor}, model: [linear: 2]}\n",
+          f);
+    fclose(f);
+    lab_spec *ts = load(two);
+    free(two);
+    if (ts) {
+        lab_run_opts o = {.seed = -1, .data_opt = badroot, .data_dir = empty};
+        lab_run *r;
+        CHECK(lab_run_new(ts, &o, &r, &e) == DLS_OK); /* the files are there; reading them fails */
+        unsigned ev = 0;
+        int errors = 0, guard = 0;
+        do {
+            if (lab_run_step(r, 0.05, &ev, &e) != DLS_OK) errors++;
+        } while (!(ev & LAB_EV_FINISHED) && ++guard < 1000);
+        CHECK(errors == 1);
+        lab_snapshot sn;
+        lab_run_snapshot(r, &sn);
+        CHECK(sn.variants[0].state == LAB_FAILED);
+        CHECK(strstr(sn.variants[0].message, "train-") != NULL); /* names the file */
+        CHECK(sn.variants[1].state == LAB_DONE);
+        lab_snapshot_deinit(&sn);
+        lab_run_free(r);
+        lab_spec_free(ts);
+    }
+
     lab_data_status st[8];
     int n = lab_data_list(empty, empty, 0, st);
     CHECK(n == 6);
