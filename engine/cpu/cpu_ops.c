@@ -346,13 +346,20 @@ HOT static void sgd_range(const optim_job *j, size_t lo, size_t hi) {
     float lr = j->lr, mom = c->momentum, wd = c->weight_decay;
     float *restrict w = j->w, *restrict buf = j->s1;
     const float *restrict g = j->g;
-    for (size_t i = lo; i < hi; i++) {
-        float gi = g[i] + wd * w[i];
-        if (mom != 0) {
-            buf[i] = mom * buf[i] + gi;   /* buf starts at 0: the first step gives buf = g */
-            gi = c->nesterov ? gi + mom * buf[i] : buf[i];
+    /* three branch-free loops, so that each vectorises */
+    if (mom == 0) {
+        for (size_t i = lo; i < hi; i++) w[i] -= lr * (g[i] + wd * w[i]);
+    } else if (!c->nesterov) {
+        for (size_t i = lo; i < hi; i++) {
+            buf[i] = mom * buf[i] + (g[i] + wd * w[i]);   /* buf starts at 0: step 1 gives g */
+            w[i] -= lr * buf[i];
         }
-        w[i] -= lr * gi;
+    } else {
+        for (size_t i = lo; i < hi; i++) {
+            float gi = g[i] + wd * w[i];
+            buf[i] = mom * buf[i] + gi;
+            w[i] -= lr * (gi + mom * buf[i]);
+        }
     }
 }
 
@@ -414,11 +421,36 @@ static void adam_range(const optim_job *j, size_t lo, size_t hi) {
     }
 }
 
+#ifdef HAVE_AVX512_ADAM
+/* RMSprop without momentum, 16 lanes at a time, the scalar loop's arithmetic. */
+__attribute__((target("avx512f")))
+static size_t rmsprop_avx512(float *restrict w, const float *restrict g, float *restrict sq,
+                             size_t lo, size_t hi, float lr, float a, float eps, float wd) {
+    __m512 va = _mm512_set1_ps(a), vc = _mm512_set1_ps(1.0f - a), veps = _mm512_set1_ps(eps);
+    __m512 vwd = _mm512_set1_ps(wd), vlr = _mm512_set1_ps(lr);
+    size_t i = lo;
+    for (; i + 16 <= hi; i += 16) {
+        __m512 wi = _mm512_loadu_ps(w + i);
+        __m512 gi = _mm512_add_ps(_mm512_loadu_ps(g + i), _mm512_mul_ps(vwd, wi));
+        __m512 s  = _mm512_add_ps(_mm512_mul_ps(va, _mm512_loadu_ps(sq + i)),
+                                  _mm512_mul_ps(_mm512_mul_ps(vc, gi), gi));
+        __m512 upd = _mm512_div_ps(gi, _mm512_add_ps(_mm512_sqrt_ps(s), veps));
+        _mm512_storeu_ps(sq + i, s);
+        _mm512_storeu_ps(w + i, _mm512_sub_ps(wi, _mm512_mul_ps(vlr, upd)));
+    }
+    return i;
+}
+#endif
+
 HOT static void rmsprop_range(const optim_job *j, size_t lo, size_t hi) {
     const nn_optim_config *c = j->c;
     float lr = j->lr, a = c->alpha, eps = c->eps, wd = c->weight_decay, mom = c->momentum;
     float *restrict w = j->w, *restrict sq = j->s1, *restrict buf = j->s2;
     const float *restrict g = j->g;
+#ifdef HAVE_AVX512_ADAM
+    if (have_avx512() && mom == 0)
+        lo = rmsprop_avx512(w, g, sq, lo, hi, lr, a, eps, wd);
+#endif
     for (size_t i = lo; i < hi; i++) {
         float gi = g[i] + wd * w[i];
         sq[i] = a * sq[i] + (1.0f - a) * gi * gi;
