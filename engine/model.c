@@ -442,6 +442,18 @@ size_t nn_model_layer_param_count(const nn_model *m, int i) {
     return m->layers[i].n_params;
 }
 
+void nn_model_get_params(const nn_model *m, int i, float *host) {
+    DLS_ASSERT(i >= 0 && i < m->n_layers);
+    const layer *l = &m->layers[i];
+    m->be->to_host(host, m->params + l->p_off, l->n_params * sizeof *host);
+}
+
+void nn_model_set_params(nn_model *m, int i, const float *host) {
+    DLS_ASSERT(i >= 0 && i < m->n_layers);
+    const layer *l = &m->layers[i];
+    m->be->to_device(m->params + l->p_off, host, l->n_params * sizeof *host);
+}
+
 uint64_t nn_model_dropout_stream(const nn_model *m, int i) {
     return ((uint64_t)m->step << 8) ^ (uint64_t)i;
 }

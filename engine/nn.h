@@ -236,6 +236,11 @@ const nn_layer_spec *nn_model_layer_spec(const nn_model *m, int layer);
 void   nn_model_layer_shape(const nn_model *m, int layer, int *c, int *h, int *w);
 int    nn_model_out_features(const nn_model *m);  /* c*h*w of the last layer */
 size_t nn_model_layer_param_count(const nn_model *m, int layer);
+/* Copies a layer's parameters to or from host memory: nn_model_layer_param_count values,
+ * weights first (linear (OUT, IN), conv2d (OC, C, K, K), batchnorm gamma (C)), then
+ * biases (batchnorm beta); a residual block's sub-layers follow in order. */
+void   nn_model_get_params(const nn_model *m, int layer, float *host);
+void   nn_model_set_params(nn_model *m, int layer, const float *host);
 const nn_backend *nn_model_backend(const nn_model *m);
 uint64_t nn_model_seed(const nn_model *m);
 /* A table of layers, output shapes and parameter counts, one layer a line, ending with

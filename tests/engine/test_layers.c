@@ -164,7 +164,50 @@ static void test_names_and_summary(void) {
     nn_model_free(m);
 }
 
+/* Initialisers: the spread of the weights matches the formula; biases are zero except
+ * with the default (PyTorch's) initialisation. */
+static void test_init(void) {
+    nn_init_kind kinds[] = { NN_INIT_DEFAULT, NN_INIT_KAIMING_UNIFORM, NN_INIT_KAIMING_NORMAL,
+                             NN_INIT_XAVIER_UNIFORM, NN_INIT_XAVIER_NORMAL };
+    int fan_in = 400, fan_out = 300;
+    double want_std[] = { 1 / sqrt(3.0 * fan_in), sqrt(2.0 / fan_in), sqrt(2.0 / fan_in),
+                          sqrt(2.0 / (fan_in + fan_out)), sqrt(2.0 / (fan_in + fan_out)) };
+    for (int k = 0; k < 5; k++) {
+        nn_layer_spec s = LIN(fan_out);
+        s.init = kinds[k];
+        nn_model *m = nn_model_new(&s, 1, fan_in, 1, 1, NULL, 5, NULL);
+        size_t n = nn_model_layer_param_count(m, 0);
+        CHECK(n == (size_t)fan_in * fan_out + fan_out);
+        float *p = malloc(n * sizeof *p);
+        nn_model_get_params(m, 0, p);
+        double s1 = 0, s2 = 0, bias = 0, maxabs = 0;
+        for (int i = 0; i < fan_in * fan_out; i++) {
+            s1 += p[i]; s2 += (double)p[i] * p[i];
+            maxabs = fmax(maxabs, fabs(p[i]));
+        }
+        for (int i = 0; i < fan_out; i++) bias += fabs(p[fan_in * fan_out + i]);
+        double mean = s1 / (fan_in * fan_out), sd = sqrt(s2 / (fan_in * fan_out) - mean * mean);
+        if (fabs(sd / want_std[k] - 1) > 0.03)
+            fprintf(stderr, "  init %s: std %g, expected %g\n", nn_init_kind_name(kinds[k]), sd, want_std[k]);
+        CHECK(fabs(sd / want_std[k] - 1) <= 0.03);
+        CHECK(fabs(mean) < 0.05 * want_std[k] * 10);
+        if (kinds[k] == NN_INIT_DEFAULT) CHECK(bias > 0);
+        else CHECK(bias == 0);
+        if (kinds[k] == NN_INIT_KAIMING_UNIFORM) CHECK(maxabs <= sqrt(6.0 / fan_in));
+        /* set_params round trip */
+        p[0] = 42.0f;
+        nn_model_set_params(m, 0, p);
+        float q[1];
+        nn_model_get_params(m, 0, p);
+        q[0] = p[0];
+        CHECK(q[0] == 42.0f);
+        free(p);
+        nn_model_free(m);
+    }
+}
+
 int main(void) {
+    test_init();
     nn_set_threads(1);
     test_gradchecks();
     nn_set_threads(2);
