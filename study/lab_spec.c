@@ -719,6 +719,30 @@ static int parse_variant(reader *r, yaml_node_t *key, yaml_node_t *v, const lab_
     return DLS_OK;
 }
 
+/* Length of a terminal-unsafe character at s (C0 but tab/newline, DEL, C1, bidi
+ * controls), 0 when s starts with a safe one. Specs are text for people: these are
+ * refused so no title, name or message can drive the terminal. */
+static int unsafe_char(const unsigned char *s) {
+    if ((s[0] < 0x20 && s[0] != '\t' && s[0] != '\n') || s[0] == 0x7f) return 1;
+    if (s[0] == 0xc2 && s[1] >= 0x80 && s[1] <= 0x9f) return 2;                 /* C1 */
+    if (s[0] == 0xd8 && s[1] == 0x9c) return 2;                                 /* U+061C */
+    if (s[0] == 0xe2 && s[1] == 0x80 && (s[2] == 0x8e || s[2] == 0x8f || (s[2] >= 0xaa && s[2] <= 0xae)))
+        return 3;                                                               /* U+200E/F, U+202A-E */
+    if (s[0] == 0xe2 && s[1] == 0x81 && s[2] >= 0xa6 && s[2] <= 0xa9) return 3; /* U+2066-9 */
+    return 0;
+}
+
+static int check_text(reader *r) {
+    for (yaml_node_t *n = r->doc.nodes.start; n < r->doc.nodes.top; n++) {
+        if (n->type != YAML_SCALAR_NODE) continue;
+        const unsigned char *v = n->data.scalar.value;
+        for (size_t i = 0; i < n->data.scalar.length; i++)
+            if (unsafe_char(v + i))
+                return failf(r, n, "a control or bidi-override character (byte %zu of this value) is not allowed here", i + 1);
+    }
+    return DLS_OK;
+}
+
 static void spec_free_partial(lab_spec *s) {
     if (!s) return;
     free(s->path);
@@ -840,7 +864,8 @@ int lab_spec_load(const char *path, lab_spec **out, dls_error *e) {
     if (bl > 5 && !strcmp(base + bl - 5, ".yaml")) bl -= 5;
     else if (bl > 4 && !strcmp(base + bl - 4, ".yml")) bl -= 4;
     s->name = xstrndup(base, bl);
-    int rc = parse_spec(&r, s);
+    int rc = check_text(&r);
+    if (rc == DLS_OK) rc = parse_spec(&r, s);
     yaml_document_delete(&r.doc);
     if (rc != DLS_OK) {
         spec_free_partial(s);
@@ -877,6 +902,18 @@ int lab_spec_list(const char *labs_dir, lab_spec ***out, int *n_out, dls_buf *er
     while ((de = readdir(d))) {
         size_t l = strlen(de->d_name);
         if (de->d_name[0] == '.' || l < 6 || strcmp(de->d_name + l - 5, ".yaml")) continue;
+        int ok = 1;
+        for (size_t i = 0; i + 5 < l; i++)
+            ok &= isalnum((unsigned char)de->d_name[i]) || de->d_name[i] == '-' || de->d_name[i] == '_';
+        if (!ok) { /* the lab's name is its file name: it must be one a command line can give */
+            if (errors) {
+                dls_buf_printf(errors, "%s/", labs_dir);
+                for (size_t i = 0; i < l; i++)
+                    dls_buf_printf(errors, "%c", isprint((unsigned char)de->d_name[i]) ? de->d_name[i] : '?');
+                dls_buf_puts(errors, ": skipped: a lab's file name is letters, digits, '-' and '_' before .yaml\n");
+            }
+            continue;
+        }
         names = xrealloc(names, sizeof *names * (size_t)(n + 1));
         names[n++] = xstrdup(de->d_name);
     }

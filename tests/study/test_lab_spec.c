@@ -186,6 +186,8 @@ static void test_bad_specs(void) {
     bad("unknown-variant-key.yaml", 9, 10, "unknown key 'optimiser' in a variant");
     bad("duplicate-key.yaml", 7, 1, "duplicate key 'batch'");
     bad("bad-optimizer.yaml", 6, 19, "unknown optimizer 'adagrad'");
+    bad("control-chars.yaml", 1, 8, "control or bidi-override character");
+    bad("bidi.yaml", 2, 12, "control or bidi-override character");
 
     lab_spec *s = NULL;
     dls_error e = {0};
