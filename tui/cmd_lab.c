@@ -518,18 +518,19 @@ static int lab_results_cmd(cli_ctx *ctx, const char *name, int argc, char **argv
             printf("}\n");
         }
     } else {
-        printf("%-5s %-20s %-17s %-8s %7s %10s %10s %9s %9s %8s\n", "run", "variant", "started", "status", "epochs",
-               "train loss", "test loss", "test acc", "best acc", "seconds");
+        printf("%-5s %-20s %-17s %-8s %7s %10s %10s %9s %9s %8s %8s\n", "run", "variant", "started", "status", "epochs",
+               "train loss", "test loss", "test acc", "best acc", "seconds", "img/s");
         int64_t group = -1;
         for (int i = 0; i < n; i++) {
             const lab_result_run *r = &runs[i];
             if (all && r->group != group && i) printf("\n");
             group = r->group;
             const lab_epoch *last = r->n_epochs ? &r->curve[r->n_epochs - 1] : NULL;
-            double best = NAN, secs = 0;
+            double best = NAN, secs = 0, ips = 0;
             for (int k = 0; k < r->n_epochs; k++) {
                 if (isfinite(r->curve[k].test_acc) && !(best >= r->curve[k].test_acc)) best = r->curve[k].test_acc;
                 secs += isfinite(r->curve[k].seconds) ? r->curve[k].seconds : 0;
+                ips += isfinite(r->curve[k].images_per_s) ? r->curve[k].images_per_s / r->n_epochs : 0;
             }
             char when[32], acc[16], bacc[16], ep[16];
             time_t t = (time_t)r->started_at;
@@ -537,8 +538,8 @@ static int lab_results_cmd(cli_ctx *ctx, const char *name, int argc, char **argv
             fmt_pct(acc, sizeof acc, last ? last->test_acc : NAN);
             fmt_pct(bacc, sizeof bacc, best);
             snprintf(ep, sizeof ep, "%d/%d", r->epochs_done, r->epochs_planned);
-            printf("%-5lld %-20.20s %-17s %-8s %7s %10.4f %10.4f %9s %9s %8.1f\n", (long long)r->id, r->variant, when,
-                   r->status, ep, last ? last->train_loss : NAN, last ? last->test_loss : NAN, acc, bacc, secs);
+            printf("%-5lld %-20.20s %-17s %-8s %7s %10.4f %10.4f %9s %9s %8.1f %8.0f\n", (long long)r->id, r->variant, when,
+                   r->status, ep, last ? last->train_loss : NAN, last ? last->test_loss : NAN, acc, bacc, secs, ips);
             if (*r->error) printf("      %s\n", r->error);
         }
         if (!all) printf("(the last run of %s; --all shows every run, --export csv|svg FILE writes the curves)\n", name);
