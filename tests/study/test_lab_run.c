@@ -425,6 +425,34 @@ static void test_data(void) {
     free(xdg);
 }
 
+/* The image path on real MNIST (a small subset, one epoch): skipped without the data. */
+static void test_mnist_subset(sqlite3 *db) {
+    if (access("../shared/datasets/mnist/train-images-idx3-ubyte.gz", R_OK) != 0) {
+        test_skip("MNIST subset run", "../shared/datasets/mnist is absent");
+        return;
+    }
+    lab_spec *s = load("labs/data-quality.yaml");
+    if (!s) return;
+    lab_run_opts o = {.seed = -1, .db = db, .epochs = 1, .variants = "few,noisy50",
+                      .data_opt = "../shared/datasets/mnist"};
+    lab_run *r;
+    dls_error e = {0};
+    CHECK(lab_run_new(s, &o, &r, &e) == DLS_OK);
+    CHECK(drive(r, 0, NULL) == 2);
+    lab_snapshot sn;
+    lab_run_snapshot(r, &sn);
+    CHECK(sn.variants[0].state == LAB_DONE && sn.variants[1].state == LAB_DONE);
+    if (sn.variants[0].n_epochs == 1) CHECK(sn.variants[0].curve[0].test_acc > 0.6); /* 1,000 digits, one epoch */
+    if (sn.variants[1].n_epochs == 1) {
+        const lab_epoch *ep = &sn.variants[1].curve[0];
+        CHECK(ep->test_acc > 0.5);
+        CHECK(ep->train_acc < ep->test_acc); /* half the training labels are wrong, the test labels are not */
+    }
+    lab_snapshot_deinit(&sn);
+    lab_run_free(r);
+    lab_spec_free(s);
+}
+
 int main(void) {
     snprintf(tmpdir, sizeof tmpdir, "/tmp/test_lab_run.XXXXXX");
     if (!mkdtemp(tmpdir)) return 1;
@@ -443,6 +471,7 @@ int main(void) {
     test_diverge(db);
     test_options(db);
     test_grad_norms();
+    test_mnist_subset(db);
     test_data();
     store_free(st);
     char *cmd = xasprintf("rm -rf '%s'", tmpdir);
