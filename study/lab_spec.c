@@ -781,7 +781,9 @@ static int parse_spec(reader *r, lab_spec *s) {
             const char *t;
             if (get_str(r, val, ks, &t)) return r->e->code;
             char **dst = name_eq(ks, "title") ? &s->title : &s->summary;
-            *dst = xstrdup(t);
+            size_t n = strlen(t);
+            while (n && isspace((unsigned char)t[n - 1])) n--; /* a folded `>` block ends with a newline */
+            *dst = xstrndup(t, n);
         } else if (name_eq(ks, "concepts")) {
             if (val->type != YAML_SEQUENCE_NODE) return failf(r, val, "'concepts' must be a list of terms");
             int n = (int)(val->data.sequence.items.top - val->data.sequence.items.start);
