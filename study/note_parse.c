@@ -79,10 +79,10 @@ void note_hash_id(char out[17], const char *const *parts, size_t n_parts) {
     snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
 
-int note_line_of(const note *n, size_t off) {
+int note_line_of(const note *n, size_t off) { /* \n, \r\n and a lone \r end a line, as for libyaml and cmark */
     int line = 1;
     for (size_t i = 0; i < off && i < n->raw_len; i++)
-        if (n->raw[i] == '\n') line++;
+        line += n->raw[i] == '\n' || (n->raw[i] == '\r' && (i + 1 >= n->raw_len || n->raw[i + 1] != '\n'));
     return line;
 }
 

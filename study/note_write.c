@@ -51,24 +51,25 @@ static const char *fm_eol(const note *n) {
     return n->eol == NOTE_EOL_CRLF ? "\r\n" : "\n";
 }
 
-/* The line ending of the line holding offset off ("" at the end of the file). */
+/* The line ending of the line holding offset off ("" at the end of the file); a lone CR
+ * counts as a line break, as it does for libyaml. */
 static const char *eol_at(const note *n, size_t off, size_t *line_end) {
-    const char *nl = memchr(n->raw + off, '\n', n->raw_len - off);
-    if (!nl) {
-        *line_end = n->raw_len;
-        return "";
+    for (size_t i = off; i < n->raw_len; i++) {
+        if (n->raw[i] == '\n') {
+            *line_end = i;
+            return "\n";
+        }
+        if (n->raw[i] == '\r') {
+            *line_end = i;
+            return i + 1 < n->raw_len && n->raw[i + 1] == '\n' ? "\r\n" : "\r";
+        }
     }
-    size_t e = (size_t)(nl - n->raw);
-    if (e > off && n->raw[e - 1] == '\r') {
-        *line_end = e - 1;
-        return "\r\n";
-    }
-    *line_end = e;
-    return "\n";
+    *line_end = n->raw_len;
+    return "";
 }
 
 static size_t line_start(const note *n, size_t off) {
-    while (off > 0 && n->raw[off - 1] != '\n') off--;
+    while (off > 0 && n->raw[off - 1] != '\n' && n->raw[off - 1] != '\r') off--;
     return off;
 }
 
