@@ -302,121 +302,103 @@ int cmd_due(cli_ctx *ctx, int argc, char **argv) {
 
 /* ---- mastery ---- */
 
-typedef struct mrow {
-    char       *category, *path, *title;
-    int         level, cards, reviewed, due;
-    mastery_acc acc; /* its cards, pooled again per category */
-} mrow;
+/* The levels at the history's points, oldest first, "0 1 1 2 3" ('-': no cards then),
+ * padded to width. */
+static void print_trend(const mastery_acc *at, int n_points, int width) {
+    int w = 0;
+    for (int i = 0; i < n_points; i++) {
+        int l = mastery_acc_level(&at[i]);
+        w += printf("%s%c", i ? " " : "", l < 0 ? '-' : '0' + l);
+    }
+    for (; w < width; w++) putchar(' ');
+}
 
 int cmd_mastery(cli_ctx *ctx, int argc, char **argv) {
-    int nosync = 0, notes_only = 0;
+    int nosync = 0, notes_only = 0, weeks = 4;
     for (int i = 1; i < argc; i++) {
+        const char *v;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            printf("usage: dlstudy mastery [--categories] [--no-sync]\n\n"
+            printf("usage: dlstudy mastery [--categories] [--weeks N] [--no-sync]\n\n"
                    "Mastery 0-5 (stars) of every category and note, with its cards, how many have\n"
-                   "been reviewed, how many are due today, and the status that follows from it.\n"
+                   "been reviewed, how many are due today, the status that follows from it, and\n"
+                   "its history: the level N weeks ago, N-1 weeks ago, ... and now (oldest first).\n"
                    "Mastery comes from each card's FSRS memory state: 0 new, 1 learning or\n"
                    "stability < 2 d, 2 < 7 d, 3 < 21 d, 4 < 90 d, 5 beyond (one less when long\n"
-                   "overdue); a note's is the rounded mean of its cards.\n"
+                   "overdue); a note's is the rounded mean of its cards, a category's of all its\n"
+                   "notes' cards. Past levels come from the review log (the state each card was\n"
+                   "left in by its last review before then; undone reviews do not count).\n"
                    "  --categories   categories only\n"
+                   "  --weeks N      weeks of history, 0-52 (default 4)\n"
                    "Exit status: 0 ok, 1 failed, 2 usage.\n");
             return DLS_EXIT_OK;
         }
         if (!strcmp(argv[i], "--no-sync")) nosync = 1;
         else if (!strcmp(argv[i], "--categories")) notes_only = -1;
-        else if (strcmp(argv[i], "--plain") != 0) return cli_usage_error("mastery", "unknown argument '%s'", argv[i]);
+        else if ((v = cli_opt_value(argc, argv, &i, "--weeks"))) {
+            char *end;
+            long n = strtol(v, &end, 10);
+            if (*end || end == v || n < 0 || n > MASTERY_MAX_POINTS - 1)
+                return cli_usage_error("mastery", "--weeks wants 0-%d, not '%s'", MASTERY_MAX_POINTS - 1, v);
+            weeks = (int)n;
+        } else if (strcmp(argv[i], "--plain") != 0) return cli_usage_error("mastery", "unknown argument '%s'", argv[i]);
     }
     store *s = open_store(ctx, "mastery");
     if (!s) return DLS_EXIT_FAIL;
     if (!nosync) quiet_sync(ctx, s, "mastery");
     sched_params p;
     dls_error e = {0};
-    if (store_sched_params(s, &p, &e) != DLS_OK) {
+    mastery_history h;
+    if (store_sched_params(s, &p, &e) != DLS_OK || mastery_history_load(s, &p, now_s(), weeks, &h, &e) != DLS_OK) {
         fprintf(stderr, "dlstudy mastery: %s\n", e.msg);
         store_free(s);
         return DLS_EXIT_FAIL;
     }
-    int64_t now = now_s(), t1 = sched_day_start(&p, sched_day_of(&p, now) + 1);
-    sqlite3_stmt *st = store_prepare(
-        s, "SELECT n.id, n.category, n.path, n.title, c.state, c.step, coalesce(c.stability, 0), "
-           "coalesce(c.difficulty, 0), coalesce(c.due, 0), coalesce(c.last_review, 0), c.reps, c.lapses "
-           "FROM notes n LEFT JOIN cards c ON c.note_id = n.id AND c.gone = 0 WHERE n.gone = 0 "
-           "ORDER BY n.category, n.path, n.id", &e);
-    if (!st) {
-        fprintf(stderr, "dlstudy mastery: %s\n", e.msg);
-        store_free(s);
-        return DLS_EXIT_FAIL;
-    }
-    mrow *rows = NULL;
-    size_t n = 0;
-    mastery_acc acc = {0};
-    int64_t cur = -1;
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        int64_t id = sqlite3_column_int64(st, 0);
-        if (id != cur) {
-            if (n) rows[n - 1].level = mastery_acc_level(&acc), rows[n - 1].reviewed = acc.reviewed,
-                   rows[n - 1].acc = acc;
-            memset(&acc, 0, sizeof acc);
-            rows = xrealloc(rows, (n + 1) * sizeof *rows);
-            mrow *r = &rows[n++];
-            memset(r, 0, sizeof *r);
-            r->category = xstrdup((const char *)sqlite3_column_text(st, 1));
-            r->path     = xstrdup((const char *)sqlite3_column_text(st, 2));
-            r->title    = xstrdup((const char *)sqlite3_column_text(st, 3));
-            cur = id;
-        }
-        if (sqlite3_column_type(st, 4) == SQLITE_NULL) continue; /* a note without cards */
-        sched_card m = {
-            .state = sqlite3_column_int(st, 4), .step = sqlite3_column_int(st, 5),
-            .s = sqlite3_column_double(st, 6), .d = sqlite3_column_double(st, 7),
-            .due = sqlite3_column_int64(st, 8), .last_review = sqlite3_column_int64(st, 9),
-            .reps = sqlite3_column_int(st, 10), .lapses = sqlite3_column_int(st, 11),
-        };
-        mastery_acc_add(&acc, mastery_of_card(&p, &m, now), m.reps > 0);
-        rows[n - 1].cards++;
-        if (m.due && m.due < t1) rows[n - 1].due++;
-    }
-    sqlite3_reset(st);
-    if (n) rows[n - 1].level = mastery_acc_level(&acc), rows[n - 1].reviewed = acc.reviewed, rows[n - 1].acc = acc;
-
-    if (n == 0) {
+    int np = h.n_points, last = np - 1;
+    if (h.n_notes == 0) {
         printf("No notes in the database yet (notes folder: %s). Run `dlstudy sync`.\n", ctx->paths.notes_dir);
     } else {
-        printf("%-7s %5s %9s %4s %-10s %s\n", "MASTERY", "CARDS", "REVIEWED", "DUE", "STATUS",
+        char hist_head[32];
+        snprintf(hist_head, sizeof hist_head, weeks ? "-%dw..now" : "now", weeks);
+        int hw = 2 * np - 1 > (int)strlen(hist_head) ? 2 * np - 1 : (int)strlen(hist_head);
+        printf("%-7s %5s %9s %4s %-10s %-*s %s\n", "MASTERY", "CARDS", "REVIEWED", "DUE", "STATUS", hw, hist_head,
                notes_only < 0 ? "CATEGORY" : "CATEGORY / NOTE");
-        mastery_acc all = {0};
-        for (size_t i = 0; i < n;) {
-            /* a category: every note's cards pooled */
+        mastery_acc *cat = xcalloc((size_t)np, sizeof *cat), *all = xcalloc((size_t)np, sizeof *all);
+        for (size_t i = 0; i < h.n_notes;) {
+            /* a category: every note's cards pooled, at each point of the history */
             size_t j = i;
-            mastery_acc cat = {0};
-            int cards = 0, reviewed = 0, due = 0;
-            for (; j < n && !strcmp(rows[j].category, rows[i].category); j++)
-                cards += rows[j].cards, reviewed += rows[j].reviewed, due += rows[j].due;
-            /* the category's level: rounded mean over all its cards */
-            for (size_t k = i; k < j; k++) {
-                cat.n += rows[k].acc.n, cat.sum += rows[k].acc.sum, cat.reviewed += rows[k].acc.reviewed;
-                all.n += rows[k].acc.n, all.sum += rows[k].acc.sum, all.reviewed += rows[k].acc.reviewed;
+            int due = 0;
+            memset(cat, 0, (size_t)np * sizeof *cat);
+            for (; j < h.n_notes && !strcmp(h.notes[j].category, h.notes[i].category); j++) {
+                due += h.notes[j].due;
+                for (int k = 0; k < np; k++) mastery_acc_merge(&cat[k], &h.notes[j].at[k]);
             }
-            int lvl = mastery_acc_level(&cat);
+            for (int k = 0; k < np; k++) mastery_acc_merge(&all[k], &cat[k]);
+            int lvl = mastery_acc_level(&cat[last]);
             print_pad(stars(lvl), 7);
-            printf(" %5d %9d %4d %-10s %s (%zu note%s)\n", cards, reviewed, due,
-                   mastery_status(lvl, reviewed), *rows[i].category ? rows[i].category : "(no category)",
-                   j - i, j - i == 1 ? "" : "s");
-            if (notes_only >= 0)
-                for (size_t k = i; k < j; k++)
-                    print_pad(stars(rows[k].level), 7),
-                    printf(" %5d %9d %4d %-10s   %s  %s\n", rows[k].cards,
-                           rows[k].reviewed, rows[k].due, mastery_status(rows[k].level, rows[k].reviewed),
-                           rows[k].title, rows[k].path);
+            printf(" %5d %9d %4d %-10s ", cat[last].n, cat[last].reviewed, due,
+                   mastery_status(lvl, cat[last].reviewed));
+            print_trend(cat, np, hw);
+            printf(" %s (%zu note%s)\n", *h.notes[i].category ? h.notes[i].category : "(no category)", j - i,
+                   j - i == 1 ? "" : "s");
+            for (size_t k = i; notes_only >= 0 && k < j; k++) {
+                const mastery_note *m = &h.notes[k];
+                int ml = mastery_acc_level(&m->at[last]);
+                print_pad(stars(ml), 7);
+                printf(" %5d %9d %4d %-10s ", m->at[last].n, m->at[last].reviewed, m->due,
+                       mastery_status(ml, m->at[last].reviewed));
+                print_trend(m->at, np, hw);
+                printf("   %s  %s\n", m->title, m->path);
+            }
             i = j;
         }
-        int lvl = mastery_acc_level(&all);
+        int lvl = mastery_acc_level(&all[last]);
         print_pad(stars(lvl), 7);
-        printf(" %5d %9d %4s %-10s all notes (%zu)\n", all.n, all.reviewed, "",
-               mastery_status(lvl, all.reviewed), n);
+        printf(" %5d %9d %4s %-10s ", all[last].n, all[last].reviewed, "", mastery_status(lvl, all[last].reviewed));
+        print_trend(all, np, hw);
+        printf(" all notes (%zu)\n", h.n_notes);
+        free(cat), free(all);
     }
-    for (size_t i = 0; i < n; i++) free(rows[i].category), free(rows[i].path), free(rows[i].title);
-    free(rows);
+    mastery_history_deinit(&h);
     store_free(s);
     return DLS_EXIT_OK;
 }

@@ -238,6 +238,21 @@ static void test_notes_search(cli_ctx *ctx) {
     tui_app_close(a);
 }
 
+/* The mastery screen: the selected note's level week by week (the study layer's
+ * mastery_history_load, as `dlstudy mastery` prints it) and its reviews. */
+static void test_mastery(cli_ctx *ctx) {
+    tui_app *a = tui_app_open(ctx, TUI_SCREEN_MASTERY, 1);
+    char *f = frame(a, 120, 40);
+    CHECK(strstr(f, "12 weeks: ") != NULL && strstr(f, " now") != NULL);
+    CHECK(strstr(f, "激活函数") != NULL);
+    if (getenv("DLS_SHOW")) fprintf(stderr, "%s", f);
+    free(f);
+    f = frame(a, 80, 24);
+    CHECK(strstr(f, "12 weeks: ") != NULL);
+    free(f);
+    tui_app_close(a);
+}
+
 int main(void) {
     if (!setlocale(LC_ALL, "C.UTF-8")) {
         test_skip("screens", "no C.UTF-8 locale");
@@ -268,6 +283,7 @@ int main(void) {
     test_home(&ctx);
     test_review(&ctx);
     test_notes_search(&ctx);
+    test_mastery(&ctx);
     dls_paths_deinit(&ctx.paths);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp);

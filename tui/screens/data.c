@@ -261,48 +261,6 @@ int tui_note_matches(const tui_note_row *r, const char *query) {
     return ok;
 }
 
-int tui_data_history(store *s, const sched_params *p, int64_t note_id, int max, tui_history_row **out,
-                     int *n, dls_error *e) {
-    *out = NULL;
-    *n = 0;
-    sqlite3_stmt *st = store_prepare(s,
-        "SELECT r.reviewed_at, r.rating, r.scheduled_days, r.state_after, r.s_after, c.heading_path, r.kind "
-        "FROM review_history r JOIN cards c ON c.id = r.card_id WHERE c.note_id = ?1 "
-        "ORDER BY r.reviewed_at DESC, r.id DESC LIMIT ?2", e);
-    if (!st) return e ? e->code : DLS_ERR_DB;
-    sqlite3_bind_int64(st, 1, note_id);
-    sqlite3_bind_int(st, 2, max);
-    int rc;
-    tui_history_row *rows = xcalloc((size_t)(max > 0 ? max : 1), sizeof *rows);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
-        tui_history_row *h = &rows[(*n)++];
-        h->at = sqlite3_column_int64(st, 0);
-        h->rating = sqlite3_column_int(st, 1);
-        h->scheduled = sqlite3_column_type(st, 2) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 2);
-        h->level_after = -1;
-        if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
-            /* the level the card reached right after this review (R = 1 then) */
-            sched_card c = {.state = sqlite3_column_int(st, 3), .s = sqlite3_column_double(st, 4),
-                            .reps = 1, .last_review = h->at, .due = h->at + 86400};
-            h->level_after = mastery_of_card(p, &c, h->at);
-        }
-        h->card = col_text(st, 5);
-    }
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && (rc = store_check(s, rc, "history", e))) {
-        tui_history_free(rows, *n);
-        *n = 0;
-        return rc;
-    }
-    *out = rows;
-    return DLS_OK;
-}
-
-void tui_history_free(tui_history_row *rows, int n) {
-    for (int i = 0; i < n; i++) free(rows[i].card);
-    free(rows);
-}
-
 int tui_data_note_info(store *s, int64_t note_id, char **path, char **title, char **category,
                        char **labs, dls_error *e) {
     sqlite3_stmt *st = store_prepare(s, "SELECT path, title, category, labs FROM notes WHERE id = ?1", e);

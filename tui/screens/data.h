@@ -1,6 +1,7 @@
 /* data.h: the read-only questions the screens ask the database (dashboard figures,
- * the notes list with mastery, a note's review history), answered with a few SELECTs
- * through store_prepare and the scheduler's day arithmetic. Writes never happen here:
+ * the notes list with mastery), answered with a few SELECTs through store_prepare and
+ * the scheduler's day arithmetic. A note's mastery history and review list come from
+ * study/mastery.h, shared with `dlstudy mastery`. Writes never happen here:
  * reviews go through study/review.h, notes through study/sync.h. */
 #ifndef TUI_SCREENS_DATA_H
 #define TUI_SCREENS_DATA_H
@@ -50,19 +51,6 @@ void tui_note_rows_free(tui_note_row *rows, int n);
 /* 1 when every word of query (space-separated; ASCII case-insensitive, any script)
  * is a substring of the row's title, category, tags or path. */
 int  tui_note_matches(const tui_note_row *r, const char *query);
-
-typedef struct tui_history_row {
-    int64_t at;
-    int     rating;       /* 1-4; 0 for an imported date */
-    int     scheduled;    /* days; -1 unknown */
-    int     level_after;  /* the card's mastery right after (0-5); -1 unknown */
-    char   *card;         /* heading path */
-} tui_history_row;
-
-/* The counted reviews of a note's cards, newest first (at most max). */
-int  tui_data_history(store *s, const sched_params *p, int64_t note_id, int max, tui_history_row **out,
-                      int *n, dls_error *e);
-void tui_history_free(tui_history_row *rows, int n);
 
 /* The note's path (relative to the notes folder), title, category and labs
  * (comma-separated); each may be NULL; caller frees the strings. */

@@ -1,6 +1,7 @@
 /* mastery.c: each note's mastery as stars with its cards and reviews, and for the
- * selected note the history of its reviews: when, which card, the rating, the
- * interval it gave and the card's level right after. */
+ * selected note its history: its level week by week (mastery_history_load, the same
+ * numbers as `dlstudy mastery`) and its reviews (mastery_note_reviews): when, which
+ * card, the rating, the interval it gave and the card's level right after. */
 #include "tui/screens/data.h"
 #include "tui/screens/screens.h"
 
@@ -11,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { HISTORY_MAX = 200 };
+enum { HISTORY_MAX = 200, TREND_WEEKS = 12 };
 
 typedef struct mastery_view {
     tui_view         base;
@@ -20,8 +21,9 @@ typedef struct mastery_view {
     tui_list         list;
     int              list_h;
     int64_t          hist_note;
-    tui_history_row *hist;
+    mastery_review  *hist;
     int              n_hist;
+    mastery_history  trend;   /* every note's level over the last TREND_WEEKS weeks */
     char             err[256];
 } mastery_view;
 
@@ -43,19 +45,23 @@ static void load(mastery_view *mv, tui_app *a) {
     else if (tui_data_notes(tui_app_store(a), tui_app_sched(a), tui_app_now(a), tui_app_synced(a), &mv->rows, &mv->n, &e) != DLS_OK)
         snprintf(mv->err, sizeof mv->err, "%s", e.msg);
     if (mv->n) qsort(mv->rows, (size_t)mv->n, sizeof *mv->rows, by_level);
+    mastery_history_deinit(&mv->trend);
+    if (mv->n && tui_app_synced(a) &&
+        mastery_history_load(tui_app_store(a), tui_app_sched(a), tui_app_now(a), TREND_WEEKS, &mv->trend, &e) != DLS_OK)
+        memset(&mv->trend, 0, sizeof mv->trend); /* the list stands without it */
     tui_list_set_count(&mv->list, mv->n);
 }
 
 static void load_history(mastery_view *mv, tui_app *a) {
     int64_t id = mv->list.sel >= 0 && mv->list.sel < mv->n ? mv->rows[mv->list.sel].id : -1;
     if (id == mv->hist_note) return;
-    tui_history_free(mv->hist, mv->n_hist);
+    mastery_reviews_free(mv->hist, mv->n_hist);
     mv->hist = NULL;
     mv->n_hist = 0;
     mv->hist_note = id;
     if (id < 0 || !tui_app_store(a)) return;
     dls_error e = {0};
-    tui_data_history(tui_app_store(a), tui_app_sched(a), id, HISTORY_MAX, &mv->hist, &mv->n_hist, &e);
+    mastery_note_reviews(tui_app_store(a), tui_app_sched(a), id, HISTORY_MAX, &mv->hist, &mv->n_hist, &e);
 }
 
 static void draw_row(void *ctx, int item, tui_grid *g, int y, int x, int w, int selected) {
@@ -82,16 +88,22 @@ static void draw_history(mastery_view *mv, tui_app *a, tui_grid *g, int y, int x
         tui_grid_puts(g, y + 1, x + 1, w - 2, ms, "Not reviewed yet.");
         return;
     }
-    /* the levels reached, oldest to newest: the note's trajectory at a glance */
-    int sx = x + 1;
-    sx += tui_grid_puts(g, y + 1, sx, w - 2, ms, "levels: ");
-    for (int i = mv->n_hist - 1; i >= 0 && sx < x + w - 1; i--) {
+    /* the note's level week by week, oldest to now: its trajectory at a glance */
+    const mastery_note *mn = NULL;
+    for (size_t i = 0; i < mv->trend.n_notes && !mn; i++)
+        if (mv->trend.notes[i].id == r->id) mn = &mv->trend.notes[i];
+    if (mn) {
         static const uint32_t bars[] = {0x2581, 0x2582, 0x2583, 0x2585, 0x2586, 0x2588};
-        int l = mv->hist[i].level_after;
-        tui_grid_fill(g, y + 1, sx++, 1, l >= 0 ? bars[l > 5 ? 5 : l] : 0x00B7, ss);
+        int sx = x + 1;
+        sx += tui_grid_printf(g, y + 1, sx, w - 2, ms, "%d weeks: ", mv->trend.n_points - 1);
+        for (int i = 0; i < mv->trend.n_points && sx < x + w - 1; i++) {
+            int l = mastery_acc_level(&mn->at[i]);
+            tui_grid_fill(g, y + 1, sx++, 1, l >= 0 ? bars[l > 5 ? 5 : l] : 0x00B7, ss);
+        }
+        tui_grid_puts(g, y + 1, sx, x + w - 1 - sx, ms, " now");
     }
     for (int i = 0; i < mv->n_hist && i < h - 2; i++) {
-        const tui_history_row *hr = &mv->hist[i];
+        const mastery_review *hr = &mv->hist[i];
         int ry = y + 2 + i;
         char when[32];
         tui_when(hr->at, tui_app_now(a), when, sizeof when);
@@ -150,7 +162,8 @@ static void mastery_reload(tui_view *v, tui_app *a) { load((mastery_view *)v, a)
 static void mastery_free(tui_view *v) {
     mastery_view *mv = (mastery_view *)v;
     tui_note_rows_free(mv->rows, mv->n);
-    tui_history_free(mv->hist, mv->n_hist);
+    mastery_reviews_free(mv->hist, mv->n_hist);
+    mastery_history_deinit(&mv->trend);
     free(mv);
 }
 
