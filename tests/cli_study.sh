@@ -93,6 +93,12 @@ $D mastery > $O 2>&1; check "mastery exit 0" [ $? -eq 0 ]
 has "mastery header" $O "MASTERY"
 has "mastery note row" $O "alpha.md"
 has "mastery category" $O "ai-ml/basics (1 note)"
+has "mastery history header" $O "-4w..now"
+# alpha's two cards reviewed today: new (0) for the four weeks before, a level now
+if grep -F "alpha.md" $O | grep -qE ' 0 0 0 0 [0-5]   Alpha'; then ok; else bad "mastery history of alpha:"; cat $O >&2; fi
+$D mastery --weeks 1 --categories > $O 2>&1; check "mastery --weeks exit 0" [ $? -eq 0 ]
+has "mastery --weeks header" $O "-1w..now"
+$D mastery --weeks 99 > $O 2>&1; check "mastery --weeks 99 is a usage error" [ $? -eq 2 ]
 
 # note show --json
 $D note show alpha.md --json > $O 2>&1; check "note show exit 0" [ $? -eq 0 ]
