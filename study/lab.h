@@ -146,7 +146,8 @@ typedef struct lab_run_opts {
     const char *data_opt;        /* --data, may be NULL */
     const char *data_dir;        /* XDG data folder (ctx->paths.data_dir), may be NULL */
     const char *variants;        /* "a,b": only these; NULL = all */
-    const char *ckpt_dir;        /* where checkpoints go; NULL = no checkpoints */
+    const char *ckpt_dir;        /* where checkpoints go; NULL = DB_FOLDER/runs for a database
+                                    file, none without one (":memory:") */
     sqlite3    *db;              /* where runs and metrics go; NULL = not recorded */
     int         resume;          /* continue the last unfinished run of this lab */
 } lab_run_opts;

@@ -570,6 +570,13 @@ int lab_run_new(const lab_spec *spec, const lab_run_opts *o, lab_run **out, dls_
     r->data_opt = o->data_opt ? xstrdup(o->data_opt) : NULL;
     r->data_dir = o->data_dir ? xstrdup(o->data_dir) : NULL;
     r->ckpt_dir = o->ckpt_dir ? xstrdup(o->ckpt_dir) : NULL;
+    if (!r->ckpt_dir && o->db) {
+        /* by default checkpoints live beside the database (~/.local/share/dlstudy/runs/),
+         * so run ids of different databases never share a file */
+        const char *f = sqlite3_db_filename(o->db, "main");
+        const char *slash = f ? strrchr(f, '/') : NULL;
+        if (slash) r->ckpt_dir = xasprintf("%.*s/runs", (int)(slash - f), f);
+    }
     r->o.device = r->device, r->o.data_opt = r->data_opt, r->o.data_dir = r->data_dir, r->o.ckpt_dir = r->ckpt_dir;
     r->o.variants = NULL;
     r->img_kind = -1;

@@ -45,14 +45,6 @@ static int open_store(cli_ctx *ctx, store **st, const char *cmd) {
     return DLS_EXIT_OK;
 }
 
-/* Checkpoints live beside the database (~/.local/share/dlstudy/runs/<run-id>.ckpt), so
- * run ids of different databases never share a file. */
-static char *ckpt_dir_for(const char *db_path) {
-    const char *slash = strrchr(db_path, '/');
-    if (!slash) return xstrdup("runs");
-    return xasprintf("%.*s/runs", (int)(slash - db_path), db_path);
-}
-
 static void json_str(FILE *f, const char *s) {
     fputc('"', f);
     for (; s && *s; s++) {
@@ -317,9 +309,7 @@ static int lab_run_cmd(cli_ctx *ctx, const char *name, int argc, char **argv) {
         lab_spec_free(spec);
         return DLS_EXIT_FAIL;
     }
-    char *ckpt = ckpt_dir_for(ctx->paths.db_path);
-    o.db = store_db(st);
-    o.ckpt_dir = ckpt;
+    o.db = store_db(st); /* checkpoints go beside it: DB_FOLDER/runs/<run-id>.ckpt */
     o.data_dir = ctx->paths.data_dir;
     lab_run *run;
     int rc = DLS_EXIT_OK;
@@ -334,7 +324,6 @@ static int lab_run_cmd(cli_ctx *ctx, const char *name, int argc, char **argv) {
                 free(how);
             }
         }
-        free(ckpt);
         store_free(st);
         lab_spec_free(spec);
         return DLS_EXIT_FAIL;
@@ -446,7 +435,6 @@ static int lab_run_cmd(cli_ctx *ctx, const char *name, int argc, char **argv) {
     if (rc == DLS_EXIT_OK && any_failed) rc = DLS_EXIT_FAIL;
     if (rc == DLS_EXIT_OK && stopped) rc = 130; /* the shell's code for "ended by SIGINT" */
     lab_run_free(run);
-    free(ckpt);
     store_free(st);
     lab_spec_free(spec);
     return rc;
