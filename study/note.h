@@ -119,12 +119,12 @@ typedef struct note {
     note_file_id id;
 
     /* Encoding facts. */
-    int          has_bom;
+    int          has_bom;        /* 0, or the BOM's length: 3, or 6 for "ï»¿" (a double-encoded BOM) */
     note_eol     eol;
     int          double_encoded; /* UTF-8 read as Windows-1252 and saved again */
     size_t       unrecoverable;  /* for double_encoded: sequences the repair could not restore */
 
-    /* Layout in raw. With no frontmatter, body_off is has_bom ? 3 : 0. */
+    /* Layout in raw. With no frontmatter, body_off is has_bom. */
     int          has_frontmatter;
     note_span    yaml;     /* the YAML between the `---` lines */
     size_t       fm_end;   /* offset just after the closing `---` line (its line break included) */

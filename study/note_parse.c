@@ -648,9 +648,11 @@ static int parse_all(note *n, dls_error *e) {
     }
     size_t p = 0;
     if (n->raw_len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF) {
-        n->has_bom = 1;
-        p = 3;
+        n->has_bom = 3;
+    } else if (n->raw_len >= 6 && !memcmp(u, "\xC3\xAF\xC2\xBB\xC2\xBF", 6)) {
+        n->has_bom = 6; /* "ï»¿": a BOM that went through the double encoding too */
     }
+    p = (size_t)n->has_bom;
     size_t crlf = 0, lf = 0;
     for (const char *s = n->raw; (s = memchr(s, '\n', n->raw_len - (size_t)(s - n->raw))); s++) {
         if (s > n->raw && s[-1] == '\r') crlf++;

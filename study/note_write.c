@@ -365,7 +365,7 @@ int note_render_owned(const note *n, const note_owned *o, char **out, size_t *ou
             add_edit(&E, n->yaml.off + n->yaml.len, 0, dls_buf_take(&add));
         } else { /* the only case where dlstudy adds a frontmatter */
             char *fm = xasprintf("---%s%s---%s", eol, add.data, eol);
-            add_edit(&E, n->has_bom ? 3 : 0, 0, fm);
+            add_edit(&E, (size_t)n->has_bom, 0, fm);
         }
     }
     if (E.n) qsort(E.v, E.n, sizeof *E.v, cmp_edit);

@@ -152,6 +152,18 @@ static void test_encodings(void) {
         CHECK(strstr(n->body, "深度学习是机器学习的一个分支。") != NULL);
         note_free(n);
     }
+    n = load("40_double_encoded_bom.md"); /* the BOM went through it too: "ï»¿---" */
+    if (n) {
+        CHECK(n->double_encoded && n->has_bom == 6 && n->has_frontmatter);
+        CHECK(n->mastery == 1 && n->n_review_dates == 1 && n->status == NOTE_STATUS_LEARNING);
+        CHECK(concept(n, "定义") != NULL);
+        char  *rep;
+        size_t rl;
+        note_repair_double_encoding(n->raw, n->raw_len, &rep, &rl, NULL);
+        CHECK(rl > 6 && !memcmp(rep, "\xEF\xBB\xBF---\ntitle: 带 BOM", strlen("\xEF\xBB\xBF---\ntitle: 带 BOM")));
+        free(rep);
+        note_free(n);
+    }
     /* Plain text with Latin-1 letters, and real CJK, are not taken for mojibake. */
     const char *fr = "Résumé: café, naïve, Größe, 深度学习, ½ × 3 — “quotes”";
     CHECK(!note_looks_double_encoded(fr, strlen(fr)));
