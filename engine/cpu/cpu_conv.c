@@ -52,12 +52,12 @@ HOT static void im2col_same(const nn_conv_desc *d, const float *x, float *cols) 
                 int dh = kh - pad, dw = kw - pad, shift = dh * W + dw;
                 /* rows oh with ih = oh + dh inside the plane: flat range [lo, hi) */
                 int lo = dh < 0 ? -dh * W : 0, hi = dh > 0 ? (H - dh) * W : P;
-                for (int i = 0; i < lo; i++) r[i] = 0;
-                for (int i = lo; i < hi; i++) {
-                    int j = i + shift;   /* may wrap into the neighbouring row: fixed below */
-                    r[i] = j >= 0 && j < P ? xp[j] : 0.0f;
-                }
-                for (int i = hi; i < P; i++) r[i] = 0;
+                if (lo < -shift) lo = -shift;          /* the entries left out are padding */
+                if (hi > P - shift) hi = P - shift;
+                /* one copy; entries that wrap into the neighbouring row are fixed below */
+                memset(r, 0, (size_t)lo * sizeof *r);
+                memcpy(r + lo, xp + lo + shift, (size_t)(hi - lo) * sizeof *r);
+                memset(r + hi, 0, (size_t)(P - hi) * sizeof *r);
                 if (dw < 0)
                     for (int oh = 0; oh < H; oh++)
                         for (int ow = 0; ow < -dw; ow++) r[oh * W + ow] = 0;
