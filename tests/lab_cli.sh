@@ -85,6 +85,8 @@ elif command -v python3 >/dev/null 2>&1; then
 else
     skip=$((skip + 1))
 fi
+expect "results --json gives one object per run" [ "$(dls lab results perceptron --json | grep -c '"variant":')" -eq 2 ]
+expect "lab show prints the model of each variant" sh -c "./dlstudy --db '$DB' lab show perceptron | grep -q 'model flatten - linear 1$'"
 dls lab results no-runs-yet > /dev/null 2>"$T/err"; rc=$?
 expect "results of a lab never run fail clearly" [ $rc -eq 1 ]
 
