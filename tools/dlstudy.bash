@@ -25,11 +25,11 @@ _dlstudy() {
             local labs_dir=${DLSTUDY_LABS:-labs}
             [ -d "$labs_dir" ] || labs_dir=/usr/local/share/dlstudy/labs
             local labs=$(ls "$labs_dir" 2>/dev/null | sed -n 's/\.yaml$//p')
-            COMPREPLY=($(compgen -W "list results $labs --epochs --batch --lr --seed --device --data --variants --threads --plain --json --resume --export --help" -- "$cur")) ;;
+            COMPREPLY=($(compgen -W "list show results $labs --epochs --batch --lr --seed --device --data --variants --threads --plain --json --resume --export --all --help" -- "$cur")) ;;
         note) COMPREPLY=($(compgen -W "show --json --help" -- "$cur") $(compgen -f -- "$cur")) ;;
         edit) COMPREPLY=($(compgen -f -- "$cur")) ;;
         sched) COMPREPLY=($(compgen -W "simulate --retention --learning-steps --relearning-steps --fuzz --help" -- "$cur")) ;;
-        data) COMPREPLY=($(compgen -W "list fetch mnist fashion-mnist --help" -- "$cur")) ;;
+        data) COMPREPLY=($(compgen -W "list fetch mnist fashion-mnist --quick --dir --help" -- "$cur")) ;;
         bench) COMPREPLY=($(compgen -W "--model --threads --device --json --epoch --help" -- "$cur")) ;;
         new) COMPREPLY=($(compgen -W "--category --help" -- "$cur")) ;;
         *) COMPREPLY=($(compgen -W "--help --plain" -- "$cur")) ;;
