@@ -114,6 +114,14 @@ for name in '$(touch dlstudy-canary-fname).md' '`touch dlstudy-canary-fname2`.md
         [ "$(tail -n 1 "$W/edited" 2>/dev/null)" = "$N/$name" ]
 done
 
+# a lab named by a path is refused, never opened (a note's labs: link ends up here)
+for lab in ../../etc/passwd /etc/passwd ../outside/victim; do
+    (cd "$CWD" && timeout 30 "$DLS" --notes "$N" --db "$DB" lab "$lab" --plain </dev/null >"$O/lab-path" 2>&1)
+    rc=$?
+    check "lab '$lab' is refused (status $rc): $(head -c 200 "$O/lab-path")" [ $rc -ne 0 -a $rc -lt 124 ]
+    check "lab '$lab' reads nothing from the path" [ -z "$(grep -a 'root:x:0:0\|Victim' "$O/lab-path")" ]
+done
+
 # --- the full-screen app in tmux ------------------------------------------------------
 if ! command -v tmux >/dev/null; then
     sk "tmux is not installed: the full-screen app is not checked"
