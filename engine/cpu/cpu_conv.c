@@ -21,16 +21,33 @@
 #define HOT
 #endif
 
-/* Per-task scratch: cols (CKK, P), dcols (CKK, P), dw partial (OC, CKK), db partial
- * (OC), and one conv output plane set (OC, P) for the fused pooling. */
-static size_t task_floats(const nn_conv_desc *d) {
+/* The batch is cut into more tasks than threads, so that when the machine is busy and
+ * one thread stalls, the others take its remaining images. Scratch is per thread: cols
+ * (CKK, P), dcols (CKK, P) and one conv output (OC, P) for the fused pooling; weight and
+ * bias gradients are partial sums per task (OC, CKK) + (OC), added in task order, so a
+ * result does not depend on which thread ran which task. */
+#define TASKS_PER_THREAD 4
+
+static size_t align16(size_t n) { return (n + 15) / 16 * 16; }   /* 64-byte blocks */
+
+static size_t thread_floats(const nn_conv_desc *d) {
     size_t ckk = (size_t)d->C * d->K * d->K, p = (size_t)d->OH * d->OW;
-    size_t n = 2 * ckk * p + (size_t)d->OC * ckk + d->OC + (size_t)d->OC * p;
-    return (n + 15) / 16 * 16;   /* keep every task's block 64-byte aligned */
+    return align16(2 * ckk * p + (size_t)d->OC * p);
+}
+
+static size_t part_floats(const nn_conv_desc *d) {
+    return align16((size_t)d->OC * d->C * d->K * d->K + d->OC);
+}
+
+static int conv_tasks(const nn_conv_desc *d, int threads) {
+    int t = threads == 1 ? 1 : TASKS_PER_THREAD * threads;
+    return t < d->N ? t : d->N;
 }
 
 size_t cpu_conv2d_ws_bytes(const nn_conv_desc *d, int threads) {
-    return (size_t)(threads < 1 ? 1 : threads) * task_floats(d) * sizeof(float);
+    if (threads < 1) threads = 1;
+    return ((size_t)threads * thread_floats(d) + (size_t)TASKS_PER_THREAD * threads *
+            part_floats(d)) * sizeof(float);
 }
 
 size_t cpu_conv_pool_ws_bytes(const nn_conv_desc *c, const nn_pool_desc *p, int threads) {
@@ -265,7 +282,8 @@ typedef struct conv_job {
     float              *y, *dx, *dw, *db;
     int32_t            *idx;
     const int32_t      *cidx;
-    float              *ws;
+    float              *ws;         /* per-thread scratch */
+    float              *parts_ws;   /* per-task partial weight and bias gradients */
     int                 parts;
 } conv_job;
 
@@ -278,13 +296,12 @@ HOT static void add_bias_relu(float *y, const float *b, int OC, size_t P, int re
 }
 
 static void fwd_task(void *ctx, int task, int thread) {
-    (void)thread;
     const conv_job     *j = ctx;
     const nn_conv_desc *d = j->d;
     size_t ckk = (size_t)d->C * d->K * d->K, P = (size_t)d->OH * d->OW;
     size_t in_sz = (size_t)d->C * d->H * d->W, out_sz = (size_t)d->OC * P;
-    float *cols  = j->ws + task * task_floats(d);
-    float *plane = cols + 2 * ckk * P + (size_t)d->OC * ckk + d->OC;
+    float *cols  = j->ws + thread * thread_floats(d);
+    float *plane = cols + 2 * ckk * P;
     int    pointwise = d->K == 1 && d->stride == 1 && d->pad == 0;
     int    lo, hi;
     cpu_split(d->N, j->parts, task, &lo, &hi);
@@ -310,8 +327,7 @@ static void fwd_task(void *ctx, int task, int thread) {
 }
 
 static void conv_forward(const conv_job *j) {
-    int threads = nn_get_threads();
-    ((conv_job *)j)->parts = threads < j->d->N ? threads : j->d->N;
+    ((conv_job *)j)->parts = conv_tasks(j->d, nn_get_threads());
     nn_parallel_for(j->parts, fwd_task, (void *)j);
 }
 
@@ -357,16 +373,16 @@ HOT static void row_sums_add(const float *dy, int OC, size_t P, float *db) {
 }
 
 static void bwd_task(void *ctx, int task, int thread) {
-    (void)thread;
     const conv_job     *j = ctx;
     const nn_conv_desc *d = j->d;
     size_t ckk = (size_t)d->C * d->K * d->K, P = (size_t)d->OH * d->OW;
     size_t in_sz = (size_t)d->C * d->H * d->W, out_sz = (size_t)d->OC * P;
-    float *cols  = j->ws + task * task_floats(d);
+    float *cols  = j->ws + thread * thread_floats(d);
     float *dcols = cols + ckk * P;
-    float *dw    = dcols + ckk * P;   /* this task's partial sums, added up by the caller */
+    float *plane = dcols + ckk * P;
+    /* this task's partial sums, added up by the caller */
+    float *dw    = j->parts_ws + task * part_floats(d);
     float *db    = dw + (size_t)d->OC * ckk;
-    float *plane = db + d->OC;
     int    pointwise = d->K == 1 && d->stride == 1 && d->pad == 0;
     int    lo, hi;
     cpu_split(d->N, j->parts, task, &lo, &hi);
@@ -403,13 +419,14 @@ static void bwd_task(void *ctx, int task, int thread) {
 static void conv_backward(conv_job *j) {
     const nn_conv_desc *d = j->d;
     int threads = nn_get_threads();
-    j->parts = threads < d->N ? threads : d->N;
+    j->parts = conv_tasks(d, threads);
+    j->parts_ws = j->ws + (size_t)threads * thread_floats(d);
     nn_parallel_for(j->parts, bwd_task, j);
     /* Add the partial sums in task order: the same result for the same thread count. */
-    size_t ckk = (size_t)d->C * d->K * d->K, P = (size_t)d->OH * d->OW;
+    size_t ckk = (size_t)d->C * d->K * d->K;
     size_t nw  = (size_t)d->OC * ckk;
     for (int t = 0; t < j->parts; t++) {
-        const float *pw = j->ws + t * task_floats(d) + 2 * ckk * P;
+        const float *pw = j->parts_ws + t * part_floats(d);
         const float *pb = pw + nw;
         if (t == 0) {
             memcpy(j->dw, pw, nw * sizeof *pw);
