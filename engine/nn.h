@@ -6,7 +6,20 @@
  * failures to a caller-owned dls_error.
  *
  * Shape letters used throughout: N = batch, C = channels, H/W = height/width,
- * OC = output channels, K = kernel size, F = features, OUT = output units. */
+ * OC = output channels, K = kernel size, F = features, OUT = output units.
+ *
+ * A training loop (error handling shortened):
+ *     nn_layer_spec net[] = { { .kind = NN_LAYER_FLATTEN },
+ *                             { .kind = NN_LAYER_LINEAR, .out = 128 }, { .kind = NN_LAYER_RELU },
+ *                             { .kind = NN_LAYER_LINEAR, .out = 10 } };
+ *     nn_model *m = nn_model_new(net, 4, 1, 28, 28, nn_backend_get("cpu", &e), 42, &e);
+ *     nn_optim_config cfg = nn_optim_config_default(NN_OPTIM_ADAM);
+ *     nn_optim *opt = nn_optim_new(m, &cfg, &e);
+ *     for (each batch x (64, 1, 28, 28), y (64))
+ *         nn_model_train_step(m, opt, x, y, NULL, 64, NN_LOSS_CROSS_ENTROPY, &loss, &e);
+ *     nn_model_evaluate(m, &test_set, 1000, NN_LOSS_CROSS_ENTROPY, &result, &e);
+ *     nn_checkpoint_save("run.ckpt", m, opt, "lab=mlp\nepoch=1\n", &e);
+ *     nn_optim_free(opt); nn_model_free(m); */
 #ifndef NN_H
 #define NN_H
 
