@@ -22,9 +22,14 @@
  *                      identifies a moved or renamed note whose frontmatter also changed.
  *   H = FNV-1a 64 over the parts joined by NUL bytes.
  *
- * Explicit cards, the one rule: a line `Question :: Answer` (in a paragraph or list
- * item; not in code, not in a heading; both sides non-empty) is one card. There is no
- * `?`-line form: ordinary prose questions would turn into unwanted cards.
+ * Explicit cards, two forms:
+ *   `Question :: Answer` on one line (in any paragraph, list item or quote; not in code
+ *   or a heading; both sides non-empty; `::` with a blank on each side and outside
+ *   backticks, so `std::move` is not a card);
+ *   a `?` line: a paragraph of exactly one line ending in `?` or `？`, directly followed
+ *   by another paragraph, which is the answer (its source, trimmed). Task-list items
+ *   ("- [ ] open question？") and questions in their own list item have no answer
+ *   paragraph, so they stay plain text; the answer paragraph is never a question.
  *
  * Concepts: the `##` and `###` headings (ATX or setext level 2) that are direct children
  * of the document; headings inside lists or block quotes, and those inside code, are not
@@ -108,7 +113,7 @@ typedef struct note_card {
     char      id[17];
     char     *question, *answer; /* trimmed markdown source of each side */
     int       line;              /* 1-based line in the file */
-    note_span span;              /* the card's line in note->body */
+    note_span span;              /* in note->body: the card's line (`?` form: question through answer) */
 } note_card;
 
 typedef struct note {

@@ -107,29 +107,80 @@ static int in_block_quote(cmark_node *node) {
     return 0;
 }
 
-/* Cards from every paragraph (at any depth: list items count). */
-static void cards_in(note *n, const lines *L, cmark_node *para) {
+/* The source of a paragraph's line ln without its container prefix ("- ", "> ",
+ * indentation): [*a, *b) in the body. */
+static void para_line(const note *n, const lines *L, cmark_node *para, int quoted, int ln, size_t *a, size_t *b) {
     const char *s = n->body;
-    int         l0 = cmark_node_get_start_line(para), l1 = cmark_node_get_end_line(para);
-    int         quoted = in_block_quote(para);
-    for (int ln = l0; ln <= l1; ln++) {
-        size_t a = line_off(L, ln), b = line_end(L, s, ln);
-        if (ln == l0) {
-            size_t col = (size_t)cmark_node_get_start_column(para);
-            a = col > 0 && a + col - 1 <= b ? a + col - 1 : a;
-        } else {
-            while (a < b && (s[a] == ' ' || s[a] == '\t' || (quoted && s[a] == '>'))) a++;
-        }
-        if (memchr(s + a, ':', b - a)) card_line(n, s, a, b, ln);
+    *a = line_off(L, ln);
+    *b = line_end(L, s, ln);
+    if (ln == cmark_node_get_start_line(para)) {
+        size_t col = (size_t)cmark_node_get_start_column(para);
+        if (col > 0 && *a + col - 1 <= *b) *a += col - 1;
+    } else {
+        while (*a < *b && (s[*a] == ' ' || s[*a] == '\t' || (quoted && s[*a] == '>'))) (*a)++;
     }
+}
+
+/* `::` cards from one paragraph (at any depth: list items count); returns how many. */
+static size_t cards_in(note *n, const lines *L, cmark_node *para) {
+    size_t before = n->n_cards;
+    int    l0 = cmark_node_get_start_line(para), l1 = cmark_node_get_end_line(para);
+    int    quoted = in_block_quote(para);
+    for (int ln = l0; ln <= l1; ln++) {
+        size_t a, b;
+        para_line(n, L, para, quoted, ln, &a, &b);
+        if (memchr(n->body + a, ':', b - a)) card_line(n, n->body, a, b, ln);
+    }
+    return n->n_cards - before;
+}
+
+/* The `?` form: para is one line ending in `?` or `？` (not a task-list item), and the
+ * next block is a paragraph: that paragraph is the answer. Returns 1 when it made one. */
+static int question_card(note *n, const lines *L, cmark_node *para) {
+    cmark_node *ans = cmark_node_next(para);
+    int         ln  = cmark_node_get_start_line(para);
+    if (!ans || cmark_node_get_type(ans) != CMARK_NODE_PARAGRAPH || cmark_node_get_end_line(para) != ln) return 0;
+    int    quoted = in_block_quote(para);
+    size_t a, b;
+    para_line(n, L, para, quoted, ln, &a, &b);
+    const char *s = n->body;
+    while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t')) b--;
+    int q = (b > a && s[b - 1] == '?') || (b >= a + 3 && !memcmp(s + b - 3, "\xEF\xBC\x9F", 3));
+    if (!q || (b - a >= 3 && s[a] == '[' && s[a + 2] == ']')) return 0;
+    dls_buf t;
+    dls_buf_init(&t);
+    int al0 = cmark_node_get_start_line(ans), al1 = cmark_node_get_end_line(ans);
+    for (int l = al0; l <= al1; l++) {
+        size_t x, y;
+        para_line(n, L, ans, quoted, l, &x, &y);
+        if (l > al0) dls_buf_puts(&t, "\n");
+        dls_buf_append(&t, s + x, y - x);
+    }
+    char *answer = trim_dup(t.data ? t.data : "", t.len);
+    dls_buf_deinit(&t);
+    if (!*answer) {
+        free(answer);
+        return 0;
+    }
+    n->cards = note_grow(n->cards, n->n_cards, sizeof *n->cards);
+    note_card *c = &n->cards[n->n_cards++];
+    memset(c, 0, sizeof *c);
+    c->question = trim_dup(s + a, b - a);
+    c->answer   = answer;
+    c->line     = n->body_line + ln - 1;
+    c->span     = (note_span){a, line_end(L, s, al1) - a};
+    return 1;
 }
 
 /* Visits the block containers only (documents, quotes, lists, items), not inlines. */
 static void cards_walk(note *n, const lines *L, cmark_node *node) {
+    int answer_next = 0; /* the paragraph after a `?` question is its answer, not a question */
     for (cmark_node *c = cmark_node_first_child(node); c; c = cmark_node_next(c)) {
+        int was_answer = answer_next;
+        answer_next    = 0;
         switch (cmark_node_get_type(c)) {
         case CMARK_NODE_PARAGRAPH:
-            cards_in(n, L, c);
+            if (!cards_in(n, L, c) && !was_answer) answer_next = question_card(n, L, c);
             break;
         case CMARK_NODE_BLOCK_QUOTE:
         case CMARK_NODE_LIST:

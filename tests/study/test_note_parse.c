@@ -281,6 +281,22 @@ static void test_shapes(void) {
         CHECK(n->n_review_dates == 0);
         note_free(n);
     }
+    n = load("41_question_cards.md");
+    if (n) {
+        CHECK(n->n_cards == 4);
+        if (n->n_cards == 4) {
+            CHECK_STR(n->cards[0].question, "为什么需要激活函数？");
+            CHECK_STR(n->cards[0].answer, "没有激活函数，多层网络等价于\n一个线性变换。");
+            CHECK(n->cards[0].line == 9);
+            CHECK_STR(n->cards[1].question, "Is this a question?");
+            CHECK_STR(n->cards[1].answer, "Is this another question?");
+            CHECK_STR(n->cards[2].question, "In a list item?");
+            CHECK_STR(n->cards[2].answer, "Its answer inside the item.");
+            CHECK_STR(n->cards[3].question, "Question");
+            CHECK_STR(n->cards[3].answer, "with colon?");
+        }
+        note_free(n);
+    }
     n = load("24_empty_values.md");
     if (n) {
         CHECK(n->mastery == -1 && n->status == NOTE_STATUS_NONE && n->n_review_dates == 0 && n->n_labs == 0);
