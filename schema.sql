@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS notes (
     gone         INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS notes_path ON notes(path);
-CREATE INDEX IF NOT EXISTS notes_fingerprint ON notes(fingerprint);
+-- (no index on fingerprint: sync matches moved notes in memory; SQL never looks it up)
 
 -- One row per review card: a concept (a ## or ### heading and its section) or an
 -- explicit `Question :: Answer`. `uid` is the card's stable id from the notes reader.

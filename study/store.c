@@ -3,6 +3,7 @@
  * Every SQLite result code is translated here into a dls_error, once. */
 #include "study/store.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,9 @@ static const char *const migrations[] = {
     /* 1 -> 2: a card's line in its note (new cards are introduced in note order, then
      * line order); 0 until its note is read again */
     "ALTER TABLE cards ADD COLUMN line INTEGER NOT NULL DEFAULT 0;",
+    /* 2 -> 3: nothing looks notes up by fingerprint in SQL (sync matches in memory), so
+     * its index was only upkeep on every note written */
+    "DROP INDEX IF EXISTS notes_fingerprint;",
 };
 #define N_MIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -31,6 +35,7 @@ struct store {
         sqlite3_stmt *st;
     } cache[STMT_CACHE];
     int n_cache;
+    int wal; /* the database is in WAL mode (a file, not :memory:) */
 };
 
 int store_schema_version(void) { return N_MIGRATIONS; }
@@ -158,10 +163,18 @@ static int migrate(store *s, dls_error *e) {
     return store_commit(s, e);
 }
 
+/* Process-wide SQLite settings, before its first use: no memory statistics (they take a
+ * global mutex on every allocation; nobody reads them). */
+static void configure_sqlite(void) { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); }
+
 int store_open(const char *path, store **out, dls_error *e) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, configure_sqlite);
     store *s = xcalloc(1, sizeof *s);
     s->path  = xstrdup(path);
-    int rc   = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    /* NOMUTEX: a store belongs to one thread at a time (store.h), so the connection's own
+     * mutex would only be taken and released on every call for nothing */
+    int rc   = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     int code;
     if (rc != SQLITE_OK) {
         code = dls_fail(e, rc == SQLITE_CANTOPEN ? DLS_ERR_IO : DLS_ERR_DB, "%s: cannot open database: %s",
@@ -176,9 +189,10 @@ int store_open(const char *path, store **out, dls_error *e) {
     if ((code = exec(s, "PRAGMA foreign_keys = ON", "foreign keys", e)) != DLS_OK) goto fail;
     if ((code = migrate(s, e)) != DLS_OK) goto fail;
     /* WAL only once we know the file is ours: switching writes to it */
-    if (strcmp(path, ":memory:") != 0 && path[0] != '\0' &&
-        (code = exec(s, "PRAGMA journal_mode = WAL", "journal mode", e)) != DLS_OK)
-        goto fail;
+    if (strcmp(path, ":memory:") != 0 && path[0] != '\0') {
+        if ((code = exec(s, "PRAGMA journal_mode = WAL", "journal mode", e)) != DLS_OK) goto fail;
+        s->wal = 1;
+    }
     if ((code = exec(s, "PRAGMA synchronous = NORMAL", "synchronous", e)) != DLS_OK) goto fail;
     /* a cold sync of 10,000 notes writes ~50 MB in one transaction: a larger page cache
      * keeps hot index pages from spilling to the WAL again and again (grows on demand) */
@@ -196,6 +210,42 @@ void store_free(store *s) {
     if (s->db) sqlite3_close(s->db);
     free(s->path);
     free(s);
+}
+
+/* ---- bulk import ---- */
+
+/* The pragma's answer (journal_mode names the mode now), "" on error. */
+static void pragma_text(store *s, const char *sql, char *out, size_t n) {
+    sqlite3_stmt *st = NULL;
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+        sqlite3_column_text(st, 0))
+        snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+}
+
+int store_bulk_begin(store *s) {
+    if (!s->wal || !sqlite3_get_autocommit(s->db)) return 0;
+    char mode[16];
+    /* leaving WAL needs the only connection: ask once, never wait (an open app) */
+    sqlite3_busy_timeout(s->db, 0);
+    pragma_text(s, "PRAGMA journal_mode = DELETE", mode, sizeof mode);
+    sqlite3_busy_timeout(s->db, 5000);
+    if (strcmp(mode, "delete") != 0) return 0;
+    s->wal = 0;
+    /* NORMAL is only safe with WAL; a rollback journal is synced fully */
+    if (sqlite3_exec(s->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK) {
+        store_bulk_end(s);
+        return 0;
+    }
+    return 1;
+}
+
+void store_bulk_end(store *s) {
+    char mode[16];
+    pragma_text(s, "PRAGMA journal_mode = WAL", mode, sizeof mode);
+    s->wal = strcmp(mode, "wal") == 0;
+    sqlite3_exec(s->db, s->wal ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL", NULL, NULL, NULL);
 }
 
 /* ---- settings ---- */

@@ -6,7 +6,8 @@
  * store_prepare(). Not here: scheduling (sched.h), note parsing (note.h).
  *
  * Rules every caller keeps: every write inside store_begin/store_commit, every value bound
- * as a parameter (never formatted into SQL text). */
+ * as a parameter (never formatted into SQL text), and a store is used by one thread at a
+ * time (a thread that needs the database opens its own store, as the app's sync does). */
 #ifndef STUDY_STORE_H
 #define STUDY_STORE_H
 
@@ -48,6 +49,16 @@ int store_step_done(store *s, sqlite3_stmt *st, const char *what, dls_error *e);
 int  store_begin(store *s, dls_error *e);
 int  store_commit(store *s, dls_error *e);
 void store_rollback(store *s);
+
+/* Bulk import (the first sync into an empty database): in WAL mode every page of a big
+ * transaction is written twice (to the WAL, then by the checkpoint) and read back once;
+ * with a rollback journal, pages beyond the old end of the file are written once and not
+ * journaled at all. store_bulk_begin switches this connection to a rollback journal
+ * (synchronous FULL) when it is the only one open, without waiting, outside a
+ * transaction; returns 1 when it did (then call store_bulk_end after the commit or
+ * rollback, which goes back to WAL), 0 when nothing changed. */
+int  store_bulk_begin(store *s);
+void store_bulk_end(store *s);
 
 /* Settings (the settings table). get returns a copy (free it) or NULL when unset. */
 char *store_setting_get(store *s, const char *key);

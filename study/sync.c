@@ -119,6 +119,7 @@ typedef struct ctx {
     size_t        n_files, cap_files;
     strmap        seen;                     /* rel path -> file index (NULL map: sync_file) */
     int           whole;                    /* 1 for sync_run */
+    int           bulk;                     /* store_bulk_begin took: store_bulk_end after */
 } ctx;
 
 static void report(sync_report *r, int kind, const char *path, const char *detail) {
@@ -485,25 +486,29 @@ static int save_cards(ctx *c, const note *n, int64_t note_id, int first_import) 
     old_card *oc = NULL;
     size_t    no = 0;
     int rc = DLS_OK;
-    sqlite3_stmt *st = store_prepare(
-        c->s, "SELECT id, uid, front, back, heading_path FROM cards WHERE note_id = ?1 ORDER BY ord", c->e);
-    if (!st) {
-        rc = c->e->code;
-        goto done;
+    sqlite3_stmt *st = NULL;
+    /* a note row made just now has no cards yet (rows are never deleted, so its id is new) */
+    if (!first_import) {
+        st = store_prepare(c->s, "SELECT id, uid, front, back, heading_path FROM cards WHERE note_id = ?1 "
+                                 "ORDER BY ord", c->e);
+        if (!st) {
+            rc = c->e->code;
+            goto done;
+        }
+        sqlite3_bind_int64(st, 1, note_id);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            oc = xrealloc(oc, (no + 1) * sizeof *oc);
+            oc[no].id           = sqlite3_column_int64(st, 0);
+            oc[no].uid          = col_dup(st, 1);
+            oc[no].front        = col_dup(st, 2);
+            oc[no].back         = col_dup(st, 3);
+            oc[no].heading_path = col_dup(st, 4);
+            oc[no].used         = 0;
+            no++;
+        }
+        sqlite3_reset(st);
+        if ((rc = store_check(c->s, rc, "read cards", c->e)) != DLS_OK) goto done;
     }
-    sqlite3_bind_int64(st, 1, note_id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        oc = xrealloc(oc, (no + 1) * sizeof *oc);
-        oc[no].id           = sqlite3_column_int64(st, 0);
-        oc[no].uid          = col_dup(st, 1);
-        oc[no].front        = col_dup(st, 2);
-        oc[no].back         = col_dup(st, 3);
-        oc[no].heading_path = col_dup(st, 4);
-        oc[no].used         = 0;
-        no++;
-    }
-    sqlite3_reset(st);
-    if ((rc = store_check(c->s, rc, "read cards", c->e)) != DLS_OK) goto done;
 
     /* match: same id, then same question/heading path, then same answer */
     for (int pass = 0; pass < 3; pass++)
@@ -757,10 +762,10 @@ static void ctx_deinit(ctx *c) {
 }
 
 static int ctx_init(ctx *c, store *s, const char *notes_dir, int64_t now, sync_report *r, dls_error *e,
-                    char **root_real) {
+                    char **root_real, int whole) {
     memset(c, 0, sizeof *c);
     memset(r, 0, sizeof *r);
-    c->s = s, c->root = notes_dir, c->now = now, c->r = r, c->e = e;
+    c->s = s, c->root = notes_dir, c->now = now, c->r = r, c->e = e, c->whole = whole;
     struct stat st;
     if (stat(notes_dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return dls_fail(e, DLS_ERR_NOTFOUND, "%s: notes folder not found (choose one with --notes DIR "
@@ -769,6 +774,13 @@ static int ctx_init(ctx *c, store *s, const char *notes_dir, int64_t now, sync_r
     if (!*root_real) return dls_fail(e, DLS_ERR_IO, "%s: %s", notes_dir, strerror(errno));
     int rc = store_sched_params(s, &c->p, e);
     if (rc != DLS_OK) return rc;
+    if (whole) { /* the first sync into an empty database: written once (store.h) */
+        sqlite3_stmt *q = store_prepare(s, "SELECT 1 FROM notes LIMIT 1", e);
+        if (!q) return e->code;
+        int empty = sqlite3_step(q) == SQLITE_DONE;
+        sqlite3_reset(q);
+        if (empty) c->bulk = store_bulk_begin(s);
+    }
     if ((rc = store_begin(s, e)) != DLS_OK) return rc;
     if ((rc = load_rows(c)) != DLS_OK) store_rollback(s);
     return rc;
@@ -777,13 +789,13 @@ static int ctx_init(ctx *c, store *s, const char *notes_dir, int64_t now, sync_r
 int sync_run(store *s, const char *notes_dir, int64_t now, sync_report *r, dls_error *e) {
     ctx   c;
     char *root_real = NULL;
-    int   rc = ctx_init(&c, s, notes_dir, now, r, e, &root_real);
+    int   rc = ctx_init(&c, s, notes_dir, now, r, e, &root_real, 1);
     if (rc != DLS_OK) {
+        if (c.bulk) store_bulk_end(s);
         free(root_real);
         ctx_deinit(&c);
         return rc;
     }
-    c.whole = 1;
     walk(&c, root_real, "", 0);
     qsort(c.files, c.n_files, sizeof *c.files, cmp_file);
     for (size_t i = 0; i < c.n_files; i++) strmap_put(&c.seen, c.files[i].rel, i);
@@ -817,6 +829,7 @@ int sync_run(store *s, const char *notes_dir, int64_t now, sync_report *r, dls_e
         if (!c.rows[i].claimed && !c.rows[i].gone) rc = retire(&c, i);
     if (rc == DLS_OK) rc = store_commit(s, e);
     else store_rollback(s);
+    if (c.bulk) store_bulk_end(s);
     free(root_real);
     ctx_deinit(&c);
     return rc;
@@ -825,7 +838,7 @@ int sync_run(store *s, const char *notes_dir, int64_t now, sync_report *r, dls_e
 int sync_file(store *s, const char *notes_dir, const char *path, int64_t now, sync_report *r, dls_error *e) {
     ctx   c;
     char *root_real = NULL;
-    int   rc = ctx_init(&c, s, notes_dir, now, r, e, &root_real);
+    int   rc = ctx_init(&c, s, notes_dir, now, r, e, &root_real, 0);
     if (rc != DLS_OK) {
         free(root_real);
         ctx_deinit(&c);

@@ -20,6 +20,15 @@ static int exec_rc(store *s, const char *sql) {
     return sqlite3_exec(store_db(s), sql, NULL, NULL, NULL);
 }
 
+/* 1 when the database's journal mode is want */
+static int journal_mode(store *s, const char *want) {
+    sqlite3_stmt *st = NULL;
+    int ok = sqlite3_prepare_v2(store_db(s), "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK &&
+             sqlite3_step(st) == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(st, 0), want);
+    sqlite3_finalize(st);
+    return ok;
+}
+
 static void test_memory(void) {
     store *s = NULL;
     dls_error e = {0};
@@ -157,6 +166,25 @@ static void test_files(void) {
     char *v = store_setting_get(s, "new_per_day");
     CHECK_STR(v, "7");
     free(v);
+
+    /* bulk import mode: a rollback journal while this is the only connection, WAL after */
+    CHECK(store_bulk_begin(s) == 1);
+    CHECK(journal_mode(s, "delete"));
+    CHECK(store_begin(s, &e) == DLS_OK);
+    CHECK(exec_rc(s, "INSERT INTO notes(key, path, imported_at, synced_at) VALUES ('bulk', 'b.md', 0, 0)") == SQLITE_OK);
+    CHECK(store_commit(s, &e) == DLS_OK);
+    store_bulk_end(s);
+    CHECK(journal_mode(s, "wal"));
+    CHECK(count(s, "SELECT count(*) FROM notes WHERE key = 'bulk'") == 1);
+    /* with another connection open it declines at once (never waits), WAL stays */
+    CHECK(store_open(db, &t, &e) == DLS_OK);
+    CHECK(count(t, "SELECT count(*) FROM notes") >= 1); /* t reads: it holds the WAL open */
+    CHECK(store_bulk_begin(s) == 0);
+    CHECK(journal_mode(s, "wal"));
+    store_free(t);
+    CHECK(store_begin(s, &e) == DLS_OK);
+    CHECK(store_bulk_begin(s) == 0); /* not inside a transaction */
+    store_rollback(s);
 
     /* busy: another connection holds the write lock */
     CHECK(store_open(db, &t, &e) == DLS_OK);
