@@ -77,6 +77,16 @@ static void test_round_trip(void) {
     CHECK(same);
     free(meta);
 
+    /* eval mode uses the batch-norm running statistics: they came back too */
+    float ya[N_EX * 3], yb[N_EX * 3];
+    nn_model_set_training(a, 0);
+    nn_model_set_training(b, 0);
+    CHECK(nn_model_forward(a, x, N_EX, NULL, &e) == DLS_OK);
+    nn_model_output(a, ya);
+    CHECK(nn_model_forward(b, x, N_EX, NULL, &e) == DLS_OK);
+    nn_model_output(b, yb);
+    CHECK(memcmp(ya, yb, sizeof ya) == 0);
+
     nn_layer_spec *specs = NULL;
     int n, c, h, w;
     CHECK(nn_checkpoint_read_arch(path, &specs, &n, &c, &h, &w, NULL, &e) == DLS_OK);
