@@ -336,10 +336,11 @@ static int start_variant(lab_run *r, unsigned *events, dls_error *e) {
     if (v->snap.run_id) { /* a row from an earlier try (--resume) */
         int ok = v->resume_from > 0 && v->ckpt && access(v->ckpt, R_OK) == 0;
         dls_error ce = {0};
-        if (ok && nn_checkpoint_load(v->ckpt, r->m, r->opt, NULL, &ce) != DLS_OK) {
-            dls_buf_printf(&r->info, "%s: cannot resume from its checkpoint (%s); starting it over\n", v->v->name, ce.msg);
-            ok = 0;
-        }
+        /* A damaged checkpoint is the user's trained work: refuse to resume and keep
+         * the file and the recorded epochs, rather than silently start over on top. */
+        if (ok && nn_checkpoint_load(v->ckpt, r->m, r->opt, NULL, &ce) != DLS_OK)
+            return dls_fail(e, ce.code, "%s: cannot resume: %s; the file and the completed epochs are "
+                            "kept; run the lab without --resume to start over", v->v->name, ce.msg);
         if (ok) {
             r->epoch = v->resume_from + 1;
             nn_loader_seek(&r->loader, v->resume_from);
