@@ -758,9 +758,15 @@ static void layer_backward(nn_model *m, layer *l, const float *x, float *dy, flo
  * ends with the input gradient in *cur when need_dx0. */
 static void chain_backward(nn_model *m, layer *L, int n, const float *x0, float **cur,
                            float **other, int need_dx0) {
+    /* Below the first layer with parameters nobody needs a gradient (unless the caller
+     * wants the input's): an MLP's first linear after a flatten skips its dx GEMM. */
+    int first = n;
+    for (int i = 0; i < n && first == n; i++)
+        if (L[i].n_params) first = i;
     for (int i = n - 1; i >= 0; i--) {
         const float *x = i ? L[i - 1].out : x0;
-        int need = i > 0 || need_dx0;
+        int need = i > first || need_dx0;
+        if (!need && !L[i].n_params) continue;
         if (bwd_in_place(&L[i])) {
             if (need) layer_backward(m, &L[i], x, *cur, *cur);
             continue;
