@@ -167,7 +167,10 @@ typedef struct note {
  * (NULL: path = file as given). Refuses (DLS_ERR_INVALID) a file whose real path
  * leaves root_dir (a symlink out), a file over NOTE_MAX_BYTES, binary data (NUL bytes,
  * invalid UTF-8, UTF-16). Parse problems return DLS_ERR_PARSE or DLS_ERR_INVALID with
- * e->msg = "PATH:LINE:COLUMN: message" (PATH relative to the root). *out is written only
+ * e->msg = "PATH:LINE:COLUMN: message" (PATH relative to the root): invalid YAML,
+ * duplicate keys, a bad date, mastery/difficulty out of range, an unknown status, a bad
+ * review date. Keys that are only shown (title, category, tags, labs, related) with a
+ * value of the wrong shape are warnings instead, and ignored. *out is written only
  * on DLS_OK; free it with note_free. A note with an error is never returned, so it can
  * never be written back. */
 int  note_load(const char *file, const char *root_dir, note **out, dls_error *e);

@@ -194,6 +194,8 @@ typedef struct yp {
     size_t        *cmap;   /* character index -> byte offset in the YAML, or NULL (ASCII) */
     size_t         nchars;
     int            line0;  /* file line (1-based) of the YAML's first line */
+    int            last_line, last_col; /* the last yfail, for soft keys' warnings */
+    char           last_msg[200];
 } yp;
 
 typedef struct yval {
@@ -217,13 +219,13 @@ static size_t yoff(const yp *c, yaml_mark_t m) {
 static int yfail(yp *c, yaml_mark_t m, int code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static int yfail(yp *c, yaml_mark_t m, int code, const char *fmt, ...) {
-    char    msg[200];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(c->last_msg, sizeof c->last_msg, fmt, ap);
     va_end(ap);
-    return dls_fail(c->e, code, "%s:%d:%d: %s", c->n->path, c->line0 + (int)m.line,
-                    (int)m.column + 1, msg);
+    c->last_line = c->line0 + (int)m.line;
+    c->last_col  = (int)m.column + 1;
+    return dls_fail(c->e, code, "%s:%d:%d: %s", c->n->path, c->last_line, c->last_col, c->last_msg);
 }
 
 static int ynext(yp *c, yaml_event_t *ev) {
@@ -433,7 +435,7 @@ static char **copy_list(const note *n, char **items, size_t k, size_t *out_n) {
 }
 
 /* Checks and stores one known key; DLS_OK for unknown keys. */
-static int apply_key(yp *c, const char *key, yval *v, int *known) {
+static int apply_key_(yp *c, const char *key, yval *v, int *known) {
     note  *n = c->n;
     int    rc;
     size_t k;
@@ -489,6 +491,23 @@ static int apply_key(yp *c, const char *key, yval *v, int *known) {
     } else {
         *known = 0;
     }
+    return DLS_OK;
+}
+
+/* The keys only shown to the reader (title, category, tags, labs, related) are soft:
+ * a value of the wrong shape (a list for the title, a map for the tags) is a warning
+ * and is ignored, rather than a note skipped. The rest (dates, mastery, difficulty,
+ * status, review_dates) feed the schedule and the write-back, so they are errors. */
+static int apply_key(yp *c, const char *key, yval *v, int *known) {
+    static const char *const soft[] = {"title", "category", "tags", "labs", "related"};
+    int is_soft = 0;
+    for (size_t i = 0; i < sizeof soft / sizeof *soft; i++) is_soft |= !strcmp(key, soft[i]);
+    if (!is_soft) return apply_key_(c, key, v, known);
+    dls_error *keep = c->e, scratch = {0};
+    c->e   = &scratch;
+    int rc = apply_key_(c, key, v, known);
+    c->e   = keep;
+    if (rc) note_warn(c->n, c->last_line, c->last_col, "%s; ignored", c->last_msg);
     return DLS_OK;
 }
 

@@ -281,6 +281,18 @@ static void test_shapes(void) {
         CHECK(n->n_review_dates == 0);
         note_free(n);
     }
+    n = load("42_odd_shapes.md"); /* shown-only keys of the wrong shape: warnings */
+    if (n) {
+        CHECK(n->n_warnings == 5);
+        CHECK_STR(n->title, "Heading title");
+        CHECK(n->title_src == NOTE_TITLE_HEADING);
+        CHECK(!n->category && n->n_tags == 0 && n->n_labs == 0 && n->n_related == 0);
+        CHECK(n->mastery == 2);
+        char *w = note_warnings_text(n);
+        CHECK(strstr(w, "42_odd_shapes.md:2:8: title: expected a single value, found a list or map; ignored\n") == w);
+        free(w);
+        note_free(n);
+    }
     n = load("41_question_cards.md");
     if (n) {
         CHECK(n->n_cards == 4);
