@@ -33,6 +33,11 @@ int cmd_doctor(cli_ctx *ctx, int argc, char **argv);   /* cmd_doctor.c */
 enum tui_screen { TUI_SCREEN_HOME, TUI_SCREEN_REVIEW, TUI_SCREEN_NOTES, TUI_SCREEN_MASTERY, TUI_SCREEN_LABS };
 int tui_app_run(cli_ctx *ctx, enum tui_screen screen, int argc, char **argv);
 
+/* Wraps stdout and stderr so that control characters, escape sequences and bidi
+ * controls from notes never reach the terminal raw (safe_out.c). Call once, before
+ * printing, and not when curses will own the terminal. */
+void cli_safe_output(void);
+
 /* Shared option helpers for commands: "--name VALUE" or "--name=VALUE".
  * Returns the value and advances *i, or NULL when argv[*i] is not that option. */
 const char *cli_opt_value(int argc, char **argv, int *i, const char *name);

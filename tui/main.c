@@ -126,6 +126,13 @@ int main(int argc, char **argv) {
         return DLS_EXIT_FAIL;
     }
 
+    /* Plain-text output passes through the control-character filter; the full-screen
+     * app (curses owns the terminal) and the lab progress bar (its own escapes, and
+     * no note text) write directly. */
+    const char *cmd = i < argc ? argv[i] : "home";
+    int full_screen = !ctx.plain && (!strcmp(cmd, "home") || !strcmp(cmd, "review"));
+    if (!full_screen && strcmp(cmd, "lab") != 0) cli_safe_output();
+
     int rc;
     if (i >= argc) {
         char *none[] = {"home", NULL};

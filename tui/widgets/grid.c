@@ -51,8 +51,7 @@ int tui_utf8_put(uint32_t cp, char *out) {
     return 4;
 }
 
-uint32_t tui_sanitize_cp(uint32_t cp, int *width) {
-    *width = 1;
+uint32_t tui_safe_cp(uint32_t cp) {
     /* C0 controls and DEL: the visible "control pictures" (ESC shows as ␛), so a note
      * that holds an escape sequence shows it instead of sending it. */
     if (cp < 0x20) return 0x2400 + cp;
@@ -64,6 +63,13 @@ uint32_t tui_sanitize_cp(uint32_t cp, int *width) {
         cp == 0x200E || cp == 0x200F || cp == 0x061C || cp == 0xFEFF)
         return 0;
     if (cp == 0x2028 || cp == 0x2029) return ' ';          /* line/paragraph separators */
+    return cp;
+}
+
+uint32_t tui_sanitize_cp(uint32_t cp, int *width) {
+    *width = 1;
+    uint32_t safe = tui_safe_cp(cp);
+    if (safe != cp) return safe;
     int w = wcwidth((wchar_t)cp);
     if (w < 0) return 0xFFFD;                              /* unassigned or unprintable */
     *width = w > 2 ? 2 : w;

@@ -69,6 +69,9 @@ int tui_utf8_put(uint32_t cp, char *out);
  * override and isolate controls, LRM/RLM, BOM). *width gets 0 (combining), 1 or 2.
  * Tab and newline are the caller's business and come back as placeholders. */
 uint32_t tui_sanitize_cp(uint32_t cp, int *width);
+/* The control-character part of tui_sanitize_cp, independent of the locale: the visible
+ * stand-in for a C0/C1 control or DEL, 0 for a bidi control or BOM (dropped), else cp. */
+uint32_t tui_safe_cp(uint32_t cp);
 
 /* Display width of UTF-8 text after sanitising (newlines and tabs count 1). */
 int tui_text_width(const char *s);
