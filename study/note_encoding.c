@@ -106,8 +106,8 @@ int note_looks_double_encoded(const char *s, size_t len) {
      * bytes are examined; the other non-ASCII characters are just counted. */
     const unsigned char *u = (const unsigned char *)s;
     size_t good = 0, in_seq = 0, chars = 0, i = 0;
+    if (!memchr(s, 0xC3, len) && !memchr(s, 0xC4, len) && !memchr(s, 0xC5, len)) return 0;
     for (size_t k = 0; k < len; k++) chars += u[k] >= 0xC0; /* lead bytes = non-ASCII chars */
-    if (!chars) return 0;
     while (i < len) {
         const unsigned char *q = memchr(u + i, 0xC3, len - i), *q4 = memchr(u + i, 0xC4, len - i),
                             *q5 = memchr(u + i, 0xC5, len - i);
