@@ -1,6 +1,7 @@
 /* paths.c: resolves dlstudy's folders and files by the XDG rules in paths.h. */
 #include "study/paths.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,6 +60,27 @@ static char *config_get(const char *path, const char *key) {
     return found;
 }
 
+/* The installed data folder: PREFIX/share/dlstudy found from where the program lies
+ * (so an installed tree can be moved), else the PREFIX it was built for. */
+static char *data_home_of_program(void) {
+    char *exe = realpath("/proc/self/exe", NULL);
+    if (exe) {
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            char *dir = xasprintf("%s/../share/dlstudy", exe);
+            char *real = realpath(dir, NULL);
+            free(dir);
+            free(exe);
+            if (real && is_dir(real)) return real;
+            free(real);
+        } else {
+            free(exe);
+        }
+    }
+    return xstrdup(DLS_DATADIR);
+}
+
 static int in_source_tree(void) {
     return is_dir("notes") && is_dir("labs") && is_file("schema.sql");
 }
@@ -88,15 +110,19 @@ int dls_paths_init(dls_paths *p, const char *notes_opt, const char *db_opt, cons
     else if ((env = getenv("DLSTUDY_DB")) && *env) p->db_path = xstrdup(env);
     else p->db_path = xasprintf("%s/dlstudy.db", datahome);
 
+    char *installed = data_home_of_program();
     if ((env = getenv("DLSTUDY_LABS")) && *env) p->labs_dir = xstrdup(env);
     else if (in_source_tree()) p->labs_dir = abspath("labs");
-    else p->labs_dir = xstrdup(DLS_DATADIR "/labs");
+    else p->labs_dir = xasprintf("%s/labs", installed);
 
     if (data_opt) p->data_dir = xstrdup(data_opt);
     else if ((env = getenv("DLSTUDY_DATA")) && *env) p->data_dir = xstrdup(env);
     else p->data_dir = xasprintf("%s/data", datahome);
 
-    p->bundled_notes = in_source_tree() ? abspath("notes") : xstrdup(DLS_DATADIR "/notes");
+    p->bundled_notes = in_source_tree() ? abspath("notes") : xasprintf("%s/notes", installed);
+    p->notes_default = !notes_opt && !(getenv("DLSTUDY_NOTES") && *getenv("DLSTUDY_NOTES")) &&
+                       !in_source_tree() && strncmp(p->notes_dir, datahome, strlen(datahome)) == 0;
+    free(installed);
     free(datahome);
     return DLS_OK;
 }
@@ -124,4 +150,45 @@ int dls_mkdir_p(const char *dir, dls_error *e) {
     }
     free(d);
     return DLS_OK;
+}
+
+/* Copies the folder src into dst (which must not exist), files and subfolders; dot
+ * files (the note template) included. */
+static int copy_tree(const char *src, const char *dst, dls_error *e) {
+    if (mkdir(dst, 0755) != 0) return dls_fail(e, DLS_ERR_IO, "%s: cannot create folder: %s", dst, strerror(errno));
+    DIR *d = opendir(src);
+    if (!d) return dls_fail(e, DLS_ERR_IO, "%s: %s", src, strerror(errno));
+    struct dirent *ent;
+    int rc = DLS_OK;
+    while (rc == DLS_OK && (ent = readdir(d))) {
+        if (!strcmp(ent->d_name, ".") || !strcmp(ent->d_name, "..")) continue;
+        char *from = xasprintf("%s/%s", src, ent->d_name), *to = xasprintf("%s/%s", dst, ent->d_name);
+        struct stat st;
+        if (lstat(from, &st) == 0 && S_ISDIR(st.st_mode)) {
+            rc = copy_tree(from, to, e);
+        } else if (S_ISREG(st.st_mode)) {
+            char  *bytes = NULL;
+            size_t len   = 0;
+            rc = dls_read_file(from, 0, &bytes, &len, e);
+            FILE *f = rc == DLS_OK ? fopen(to, "wbx") : NULL;
+            if (rc == DLS_OK && (!f || fwrite(bytes, 1, len, f) != len))
+                rc = dls_fail(e, DLS_ERR_IO, "%s: cannot write: %s", to, strerror(errno));
+            if (f && fclose(f) != 0 && rc == DLS_OK) rc = dls_fail(e, DLS_ERR_IO, "%s: %s", to, strerror(errno));
+            free(bytes);
+        }
+        free(from), free(to);
+    }
+    closedir(d);
+    return rc;
+}
+
+int dls_notes_seed(const dls_paths *p, dls_error *e) {
+    if (!p->notes_default || is_dir(p->notes_dir) || !is_dir(p->bundled_notes)) return 0;
+    char *parent = xstrdup(p->notes_dir);
+    char *slash  = strrchr(parent, '/');
+    if (slash && slash != parent) *slash = '\0';
+    int rc = dls_mkdir_p(parent, e);
+    free(parent);
+    if (rc == DLS_OK) rc = copy_tree(p->bundled_notes, p->notes_dir, e);
+    return rc == DLS_OK ? 1 : -1;
 }

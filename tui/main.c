@@ -126,6 +126,11 @@ int main(int argc, char **argv) {
         return DLS_EXIT_FAIL;
     }
 
+    int seeded = dls_notes_seed(&ctx.paths, &err);
+    if (seeded < 0) fprintf(stderr, "dlstudy: could not copy the bundled notes: %s\n", err.msg);
+    else if (seeded) fprintf(stderr, "dlstudy: welcome! The bundled deep-learning notes are now in %s\n",
+                             ctx.paths.notes_dir);
+
     /* Plain-text output passes through the control-character filter; the full-screen
      * app (curses owns the terminal) and the lab progress bar (its own escapes, and
      * no note text) write directly. */
