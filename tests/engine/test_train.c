@@ -180,7 +180,43 @@ static void test_repeatable(void) {
     nn_dataset_free(&d);
 }
 
+/* The workspace grows when a bigger batch or more threads come, and results per
+ * example do not depend on the batch they came in. */
+static void test_workspace_growth(void) {
+    nn_dataset d = { 0 };
+    make_bars(300, &d);
+    dls_error e;
+    nn_set_threads(1);
+    nn_model *m = nn_model_new(small_cnn, 11, 1, 12, 12, NULL, 9, &e);
+    nn_optim_config c = nn_optim_config_default(NN_OPTIM_ADAM);
+    nn_optim *o = nn_optim_new(m, &c, &e);
+    float l;
+    CHECK(nn_model_train_step(m, o, d.x, d.y, NULL, 8, NN_LOSS_CROSS_ENTROPY, &l, &e) == DLS_OK);
+    nn_set_threads(2);   /* more threads than the workspace was sized for */
+    CHECK(nn_model_train_step(m, o, d.x, d.y, NULL, 64, NN_LOSS_CROSS_ENTROPY, &l, &e) == DLS_OK);
+    nn_model_set_training(m, 0);
+    float small[4 * 2], big[300 * 2];
+    CHECK(nn_model_forward(m, d.x, 4, NULL, &e) == DLS_OK);
+    nn_model_output(m, small);
+    CHECK(nn_model_forward(m, d.x, 300, NULL, &e) == DLS_OK);   /* grows to 300 */
+    nn_model_output(m, big);
+    double worst = 0;
+    for (int i = 0; i < 8; i++) worst = fmax(worst, fabs(small[i] - big[i]));
+    CHECK(worst < 1e-5);
+    CHECK(nn_model_forward(m, d.x, 4, NULL, &e) == DLS_OK);     /* and back */
+    nn_model_output(m, big);
+    CHECK(memcmp(small, big, sizeof small) == 0);
+    const nn_tensor *out;
+    CHECK(nn_model_forward(m, d.x, 7, &out, &e) == DLS_OK);
+    CHECK(out->ndim == 2 && out->shape[0] == 7 && out->shape[1] == 2);
+    CHECK(nn_model_forward(m, d.x, 0, NULL, &e) == DLS_ERR_INVALID);
+    nn_optim_free(o);
+    nn_model_free(m);
+    nn_dataset_free(&d);
+}
+
 int main(void) {
+    test_workspace_growth();
     nn_set_threads(2);
     test_spirals();
     test_xor_bce();
