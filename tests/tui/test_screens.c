@@ -243,12 +243,12 @@ static void test_notes_search(cli_ctx *ctx) {
 static void test_mastery(cli_ctx *ctx) {
     tui_app *a = tui_app_open(ctx, TUI_SCREEN_MASTERY, 1);
     char *f = frame(a, 120, 40);
-    CHECK(strstr(f, "12 weeks: ") != NULL && strstr(f, " now") != NULL);
+    CHECK(strstr(f, "8 weeks: ") != NULL && strstr(f, " now") != NULL);
     CHECK(strstr(f, "激活函数") != NULL);
     if (getenv("DLS_SHOW")) fprintf(stderr, "%s", f);
     free(f);
     f = frame(a, 80, 24);
-    CHECK(strstr(f, "12 weeks: ") != NULL);
+    CHECK(strstr(f, "8 weeks: ") != NULL);
     free(f);
     tui_app_close(a);
 }
