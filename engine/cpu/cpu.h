@@ -17,6 +17,7 @@ void   cpu_gemm1(int ta, int tb, int m, int n, int k, float alpha, const float *
  * (and does nothing) for shapes or CPUs it does not handle; pack_buf holds
  * cpu_sgemm_pack_bytes(IN, OUT) bytes, 64-byte aligned. */
 int    cpu_sgemm_available(void);
+int    cpu_sgemm_handles(const nn_linear_desc *d);
 size_t cpu_sgemm_pack_bytes(int IN, int OUT);
 int    cpu_sgemm_linear_fwd(const nn_linear_desc *d, const float *x, const float *w,
                             const float *b, float *y, float *pack_buf);

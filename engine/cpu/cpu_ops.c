@@ -2,6 +2,7 @@
  * batch norm, the losses and the optimizer updates. Not convolution or pooling
  * (cpu_conv.c). Formulas follow PyTorch's definitions so that recipes transfer. */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,24 +52,47 @@ HOT static void linear_fwd_task(void *ctx, int task, int thread) {
 }
 
 /* Big batches (inference) use the engine's own kernel (cpu_sgemm.c). Its packed weights
- * live in a per-thread buffer that only grows: no allocation once the largest layer has
- * been seen. */
+ * live in a per-thread buffer that only grows (no allocation once the largest layer has
+ * been seen) and is freed when the thread ends (a lab runner thread, say). */
 #define OWN_KERNEL_MIN_N 256
-static _Thread_local float *pack_buf;
-static _Thread_local size_t pack_cap;
+
+typedef struct pack_buf {
+    float *p;
+    size_t cap;
+} pack_buf;
+
+static pthread_key_t  pack_key;
+static pthread_once_t pack_once = PTHREAD_ONCE_INIT;
+
+static void pack_buf_free(void *v) {
+    pack_buf *b = v;
+    free(b->p);
+    free(b);
+}
+
+static void pack_key_init(void) { DLS_ASSERT(pthread_key_create(&pack_key, pack_buf_free) == 0); }
+
+static float *thread_pack_buf(size_t bytes) {
+    pthread_once(&pack_once, pack_key_init);
+    pack_buf *b = pthread_getspecific(pack_key);
+    if (!b) {
+        b = xcalloc(1, sizeof *b);
+        DLS_ASSERT(pthread_setspecific(pack_key, b) == 0);
+    }
+    if (bytes > b->cap) {
+        free(b->p);
+        b->p = aligned_alloc(64, (bytes + 63) / 64 * 64);
+        DLS_ASSERT(b->p != NULL);
+        b->cap = bytes;
+    }
+    return b->p;
+}
 
 void cpu_linear_fwd(const nn_linear_desc *d, const float *x, const float *w, const float *b,
                     float *y) {
-    if (d->N >= OWN_KERNEL_MIN_N && cpu_sgemm_available()) {
-        size_t need = cpu_sgemm_pack_bytes(d->IN, d->OUT);
-        if (need > pack_cap) {
-            free(pack_buf);
-            pack_buf = aligned_alloc(64, (need + 63) / 64 * 64);
-            DLS_ASSERT(pack_buf != NULL);
-            pack_cap = need;
-        }
-        if (cpu_sgemm_linear_fwd(d, x, w, b, y, pack_buf)) return;
-    }
+    if (d->N >= OWN_KERNEL_MIN_N && cpu_sgemm_handles(d) &&
+        cpu_sgemm_linear_fwd(d, x, w, b, y, thread_pack_buf(cpu_sgemm_pack_bytes(d->IN, d->OUT))))
+        return;
     linear_job j = { .d = d, .x = x, .w = w, .b = b, .y = y, .parts = linear_parts(d) };
     nn_parallel_for(j.parts, linear_fwd_task, &j);
 }

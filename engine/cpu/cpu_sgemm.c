@@ -132,11 +132,15 @@ static void fwd_task(void *ctx, int task, int thread) {
     }
 }
 
+/* w^T must stay in L2 beside a block of x rows; larger layers go to OpenBLAS. */
+int cpu_sgemm_handles(const nn_linear_desc *d) {
+    return cpu_sgemm_available() && d->IN <= 1024 && d->N >= MR;
+}
+
 /* Returns 0 (nothing done) when the shape is outside what this kernel handles. */
 int cpu_sgemm_linear_fwd(const nn_linear_desc *d, const float *x, const float *w,
                          const float *b, float *y, float *pack_buf) {
-    /* w^T must stay in L2 beside a block of x rows; larger layers go to OpenBLAS */
-    if (!cpu_sgemm_available() || d->IN > 1024 || d->N < MR) return 0;
+    if (!cpu_sgemm_handles(d)) return 0;
     pack_job pj = { w, b, d->IN, d->OUT, pack_buf };
     nn_parallel_for((d->OUT + NR - 1) / NR, pack_task, &pj);   /* one task per panel */
     int threads = nn_get_threads(), tiles = d->N / MR;
@@ -148,6 +152,7 @@ int cpu_sgemm_linear_fwd(const nn_linear_desc *d, const float *x, const float *w
 #else
 
 int    cpu_sgemm_available(void) { return 0; }
+int    cpu_sgemm_handles(const nn_linear_desc *d) { (void)d; return 0; }
 size_t cpu_sgemm_pack_bytes(int IN, int OUT) { (void)IN; (void)OUT; return 0; }
 int    cpu_sgemm_linear_fwd(const nn_linear_desc *d, const float *x, const float *w,
                             const float *b, float *y, float *pack_buf) {
