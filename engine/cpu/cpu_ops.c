@@ -30,7 +30,8 @@ typedef struct linear_job {
 
 static int linear_parts(const nn_linear_desc *d) {
     int t = nn_get_threads();
-    if ((double)d->N * d->IN * d->OUT < 1e5) return 1;   /* not worth a parallel region */
+    /* below ~2M multiply-adds a split costs about what it saves */
+    if ((double)d->N * d->IN * d->OUT < 2e6) return 1;
     return t < d->N ? t : d->N;
 }
 
