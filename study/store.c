@@ -32,6 +32,7 @@ struct store {
     char    *path;
     struct {
         char         *sql;
+        size_t        len; /* strlen(sql): most texts differ in length, and many share long prefixes */
         sqlite3_stmt *st;
     } cache[STMT_CACHE];
     int n_cache;
@@ -69,8 +70,9 @@ int store_check(store *s, int rc, const char *what, dls_error *e) {
 }
 
 sqlite3_stmt *store_prepare(store *s, const char *sql, dls_error *e) {
+    size_t len = strlen(sql);
     for (int i = 0; i < s->n_cache; i++)
-        if (!strcmp(s->cache[i].sql, sql)) {
+        if (s->cache[i].len == len && !memcmp(s->cache[i].sql, sql, len)) {
             sqlite3_stmt *st = s->cache[i].st;
             sqlite3_reset(st);
             sqlite3_clear_bindings(st);
@@ -84,6 +86,7 @@ sqlite3_stmt *store_prepare(store *s, const char *sql, dls_error *e) {
     }
     if (s->n_cache < STMT_CACHE) {
         s->cache[s->n_cache].sql = xstrdup(sql); /* callers may pass built strings */
+        s->cache[s->n_cache].len = len;
         s->cache[s->n_cache].st  = st;
         s->n_cache++;
     } else {
