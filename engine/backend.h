@@ -74,6 +74,10 @@ struct nn_backend_ops {
     void (*to_host)(void *host_dst, const void *src, size_t bytes);
     void (*copy)(void *dst, const void *src, size_t bytes);   /* device to device */
     void (*sync)(void);                      /* waits for queued work (no-op on CPU) */
+    /* The first asynchronous failure since the backend started (a device fault shows
+     * up only as garbage results), as DLS_OK or a code with its message; NULL for a
+     * backend whose kernels cannot fail (CPU). */
+    int  (*error)(dls_error *e);
 
     /* ---- BLAS-like. gemm: C (m, n) = alpha op(A) op(B) + beta C, row-major, with
      * op(A) (m, k), op(B) (k, n); ta/tb nonzero means the stored matrix is transposed

@@ -678,6 +678,7 @@ const struct nn_backend_ops *nn_backend_cuda_get(dls_error *e) {
     o->to_host         = be_to_host;
     o->copy            = be_copy;
     o->sync            = be_sync;
+    o->error           = nn_backend_cuda_error;
     o->gemm            = be_gemm;
     o->fill            = be_fill;
     o->scale           = be_scale;
