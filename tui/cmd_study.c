@@ -76,47 +76,8 @@ static int text_width(const char *s) {
     return w;
 }
 
-/* ---- text from notes on a terminal ----
- * A note's title, heading or file name may hold escape sequences, other controls or
- * bidi overrides; plain output goes to terminals too, so it never passes them on:
- * C0 controls (but tab and newline) and DEL become their visible control pictures (ESC
- * shows as U+241B), C1 controls and bytes that are not UTF-8 become U+FFFD, and bidi
- * embeddings, overrides and isolates, LRM/RLM/ALM and the BOM are dropped. Everything
- * else (CJK, emoji) is kept as it is, whatever the locale. */
-static uint32_t plain_cp(uint32_t cp) {
-    if (cp == '\t' || cp == '\n') return cp;
-    if (cp < 0x20) return 0x2400 + cp;
-    if (cp == 0x7F) return 0x2421;
-    if (cp >= 0x80 && cp <= 0x9F) return 0xFFFD;
-    if ((cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0x200E || cp == 0x200F ||
-        cp == 0x061C || cp == 0xFEFF)
-        return 0;
-    return cp;
-}
-
-/* A sanitised copy of s (NULL: ""), valid until 8 more calls: for printf arguments. */
-static const char *safe(const char *s) {
-    static char *ring[8];
-    static int   next;
-    if (!s) s = "";
-    size_t n = strlen(s);
-    char *out = xmalloc(3 * n + 1), *o = out; /* one byte never grows beyond 3 */
-    while (n) {
-        uint32_t cp;
-        size_t   k = tui_utf8_next(s, n, &cp);
-        s += k, n -= k;
-        if ((cp = plain_cp(cp))) o += tui_utf8_put(cp, o);
-    }
-    *o = '\0';
-    free(ring[next]);
-    ring[next] = out;
-    next = (next + 1) % 8;
-    return out;
-}
-
-/* Prints s (sanitised) padded with spaces to width columns. */
+/* Prints s padded with spaces to width columns. */
 static void print_pad(const char *s, int width) {
-    s = safe(s);
     fputs(s, stdout);
     for (int w = text_width(s); w < width; w++) putchar(' ');
 }
@@ -141,7 +102,7 @@ static store *open_store(cli_ctx *ctx, const char *cmd) {
     if (slash && slash != dir) {
         *slash = '\0';
         if (dls_mkdir_p(dir, &e) != DLS_OK) {
-            fprintf(stderr, "dlstudy %s: %s\n", cmd, safe(e.msg));
+            fprintf(stderr, "dlstudy %s: %s\n", cmd, e.msg);
             free(dir);
             return NULL;
         }
@@ -149,7 +110,7 @@ static store *open_store(cli_ctx *ctx, const char *cmd) {
     free(dir);
     store *s = NULL;
     if (store_open(db, &s, &e) != DLS_OK) {
-        fprintf(stderr, "dlstudy %s: %s\n", cmd, safe(e.msg));
+        fprintf(stderr, "dlstudy %s: %s\n", cmd, e.msg);
         return NULL;
     }
     return s;
@@ -160,8 +121,8 @@ static void print_sync_report(const sync_report *r, int verbose) {
         const sync_item *it = &r->items[i];
         if (!verbose && it->kind != SYNC_SKIPPED) continue;
         switch (it->kind) {
-        case SYNC_MOVED: printf("moved    %s -> %s\n", safe(it->detail ? it->detail : "?"), safe(it->path)); break;
-        case SYNC_SKIPPED: printf("skipped  %s\n", safe(it->detail ? it->detail : it->path)); break;
+        case SYNC_MOVED: printf("moved    %s -> %s\n", it->detail ? it->detail : "?", it->path); break;
+        case SYNC_SKIPPED: printf("skipped  %s\n", it->detail ? it->detail : it->path); break;
         case SYNC_WARNING: {
             /* one line per warning, each already "PATH:LINE:COL: message" */
             const char *p = it->detail ? it->detail : "";
@@ -172,7 +133,7 @@ static void print_sync_report(const sync_report *r, int verbose) {
             }
             break;
         }
-        default: printf("%-8s %s\n", sync_kind_name(it->kind), safe(it->path)); break;
+        default: printf("%-8s %s\n", sync_kind_name(it->kind), it->path); break;
         }
     }
 }
@@ -184,7 +145,7 @@ static int quiet_sync(cli_ctx *ctx, store *s, const char *cmd) {
     sync_report r;
     dls_error e = {0};
     int rc = sync_run(s, ctx->paths.notes_dir, now_s(), &r, &e);
-    if (rc != DLS_OK) fprintf(stderr, "dlstudy %s: sync: %s\n", cmd, safe(e.msg));
+    if (rc != DLS_OK) fprintf(stderr, "dlstudy %s: sync: %s\n", cmd, e.msg);
     else if (r.skipped)
         fprintf(stderr, "dlstudy %s: %d note%s skipped (see `dlstudy sync`)\n", cmd, r.skipped,
                 r.skipped == 1 ? "" : "s");
@@ -232,7 +193,7 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv) {
     }
     if (!notes_dir_exists(ctx)) {
         fprintf(stderr, "dlstudy sync: notes folder %s not found (create it, or choose one with --notes DIR "
-                        "or DLSTUDY_NOTES)\n", safe(ctx->paths.notes_dir));
+                        "or DLSTUDY_NOTES)\n", ctx->paths.notes_dir);
         return DLS_EXIT_FAIL;
     }
     store *s = open_store(ctx, "sync");
@@ -243,7 +204,7 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv) {
     int rc = sync_run(s, ctx->paths.notes_dir, now_s(), &r, &e);
     double dt = mono_s() - t0;
     if (rc != DLS_OK) {
-        fprintf(stderr, "dlstudy sync: %s\n", safe(e.msg));
+        fprintf(stderr, "dlstudy sync: %s\n", e.msg);
         sync_report_deinit(&r);
         store_free(s);
         return DLS_EXIT_FAIL;
@@ -287,7 +248,7 @@ int cmd_due(cli_ctx *ctx, int argc, char **argv) {
     sched_params p;
     dls_error e = {0};
     if (store_sched_params(s, &p, &e) != DLS_OK) {
-        fprintf(stderr, "dlstudy due: %s\n", safe(e.msg));
+        fprintf(stderr, "dlstudy due: %s\n", e.msg);
         store_free(s);
         return DLS_EXIT_FAIL;
     }
@@ -319,8 +280,8 @@ int cmd_due(cli_ctx *ctx, int argc, char **argv) {
         sqlite3_bind_int64(st, 2, t0);
         while (sqlite3_step(st) == SQLITE_ROW) {
             int n = sqlite3_column_int(st, 2), od = sqlite3_column_int(st, 3);
-            printf("  %3d  %s  %s", n, safe((const char *)sqlite3_column_text(st, 0)),
-                   safe((const char *)sqlite3_column_text(st, 1)));
+            printf("  %3d  %s  %s", n, (const char *)sqlite3_column_text(st, 0),
+                   (const char *)sqlite3_column_text(st, 1));
             if (od) printf("  (%d overdue)", od);
             putchar('\n');
         }
@@ -389,13 +350,13 @@ int cmd_mastery(cli_ctx *ctx, int argc, char **argv) {
     dls_error e = {0};
     mastery_history h;
     if (store_sched_params(s, &p, &e) != DLS_OK || mastery_history_load(s, &p, now_s(), weeks, &h, &e) != DLS_OK) {
-        fprintf(stderr, "dlstudy mastery: %s\n", safe(e.msg));
+        fprintf(stderr, "dlstudy mastery: %s\n", e.msg);
         store_free(s);
         return DLS_EXIT_FAIL;
     }
     int np = h.n_points, last = np - 1;
     if (h.n_notes == 0) {
-        printf("No notes in the database yet (notes folder: %s). Run `dlstudy sync`.\n", safe(ctx->paths.notes_dir));
+        printf("No notes in the database yet (notes folder: %s). Run `dlstudy sync`.\n", ctx->paths.notes_dir);
     } else {
         char hist_head[32];
         snprintf(hist_head, sizeof hist_head, weeks ? "-%dw..now" : "now", weeks);
@@ -418,7 +379,7 @@ int cmd_mastery(cli_ctx *ctx, int argc, char **argv) {
             printf(" %5d %9d %4d %-10s ", cat[last].n, cat[last].reviewed, due,
                    mastery_status(lvl, cat[last].reviewed));
             print_trend(cat, np, hw);
-            printf(" %s (%zu note%s)\n", safe(*h.notes[i].category ? h.notes[i].category : "(no category)"), j - i,
+            printf(" %s (%zu note%s)\n", *h.notes[i].category ? h.notes[i].category : "(no category)", j - i,
                    j - i == 1 ? "" : "s");
             for (size_t k = i; notes_only >= 0 && k < j; k++) {
                 const mastery_note *m = &h.notes[k];
@@ -427,7 +388,7 @@ int cmd_mastery(cli_ctx *ctx, int argc, char **argv) {
                 printf(" %5d %9d %4d %-10s ", m->at[last].n, m->at[last].reviewed, m->due,
                        mastery_status(ml, m->at[last].reviewed));
                 print_trend(m->at, np, hw);
-                printf("   %s  %s\n", safe(m->title), safe(m->path));
+                printf("   %s  %s\n", m->title, m->path);
             }
             i = j;
         }
@@ -445,9 +406,10 @@ int cmd_mastery(cli_ctx *ctx, int argc, char **argv) {
 
 /* ---- note show ---- */
 
-/* A JSON string. Controls, DEL, C1, bidi controls, LRM/RLM/ALM, the BOM and the line
- * separators are written as \\u escapes (lossless, and inert on a terminal); bytes that
- * are not UTF-8 as \\ufffd, so the output stays valid JSON. */
+/* A JSON string. What may not reach a terminal raw (tui_safe_cp: controls, DEL, C1,
+ * bidi controls, LRM/RLM/ALM, the BOM, the line separators) is written as a \\u escape,
+ * lossless and inert, before the output filter (safe_out.c) would have to drop or
+ * replace it; bytes that are not UTF-8 as \\ufffd, so the output stays valid JSON. */
 static void json_str(const char *s) {
     putchar('"');
     if (!s) s = "";
@@ -463,7 +425,7 @@ static void json_str(const char *s) {
         case '\t': fputs("\\t", stdout); break;
         default:
             if (cp == 0xFFFD && !(k == 3 && !memcmp(s, "\xef\xbf\xbd", 3))) printf("\\ufffd");
-            else if (plain_cp(cp) != cp || cp == 0x2028 || cp == 0x2029) printf("\\u%04x", (unsigned)cp);
+            else if (tui_safe_cp(cp) != cp) printf("\\u%04x", (unsigned)cp);
             else fwrite(s, 1, k, stdout);
         }
         s += k, n -= k;
@@ -574,12 +536,12 @@ static void show_json(const note *n) {
 }
 
 static void show_text(const note *n) {
-    printf("path:         %s\n", safe(n->path));
+    printf("path:         %s\n", n->path);
     printf("key:          %s\n", n->key);
-    printf("title:        %s\n", safe(n->title));
-    printf("category:     %s\n", safe(n->category));
+    printf("title:        %s\n", n->title);
+    printf("category:     %s\n", n->category ? n->category : "");
     printf("tags:         ");
-    for (size_t i = 0; i < n->n_tags; i++) printf("%s%s", i ? ", " : "", safe(n->tags[i]));
+    for (size_t i = 0; i < n->n_tags; i++) printf("%s%s", i ? ", " : "", n->tags[i]);
     printf("\ncreated:      %s\nupdated:      %s\n", n->created, n->updated);
     if (n->mastery >= 0) printf("mastery:      %d %s\n", n->mastery, stars(n->mastery));
     else printf("mastery:\n");
@@ -589,27 +551,27 @@ static void show_text(const note *n) {
     printf("review_dates: ");
     for (size_t i = 0; i < n->n_review_dates; i++) printf("%s%s", i ? ", " : "", n->review_dates[i]);
     printf("\nrelated:      ");
-    for (size_t i = 0; i < n->n_related; i++) printf("%s%s", i ? ", " : "", safe(n->related[i]));
+    for (size_t i = 0; i < n->n_related; i++) printf("%s%s", i ? ", " : "", n->related[i]);
     printf("\nlabs:         ");
-    for (size_t i = 0; i < n->n_labs; i++) printf("%s%s", i ? ", " : "", safe(n->labs[i]));
+    for (size_t i = 0; i < n->n_labs; i++) printf("%s%s", i ? ", " : "", n->labs[i]);
     printf("\nother keys:   ");
     int first = 1;
     for (size_t i = 0; i < n->n_keys; i++)
-        if (!n->keys[i].known) printf("%s%s", first ? "" : ", ", safe(n->keys[i].name)), first = 0;
+        if (!n->keys[i].known) printf("%s%s", first ? "" : ", ", n->keys[i].name), first = 0;
     printf("\nencoding:     UTF-8%s%s%s\n", n->has_bom ? " with BOM" : "",
            n->eol == NOTE_EOL_CRLF ? ", CRLF" : n->eol == NOTE_EOL_MIXED ? ", mixed line endings" : "",
            n->double_encoded ? ", double-encoded (read repaired)" : "");
     printf("concepts:     %zu\n", n->n_concepts);
     for (size_t i = 0; i < n->n_concepts; i++)
-        printf("  %s  line %-4d %s\n", n->concepts[i].id, n->concepts[i].line, safe(n->concepts[i].path));
+        printf("  %s  line %-4d %s\n", n->concepts[i].id, n->concepts[i].line, n->concepts[i].path);
     printf("cards:        %zu\n", n->n_cards);
     for (size_t i = 0; i < n->n_cards; i++)
-        printf("  %s  line %-4d %s :: %s\n", n->cards[i].id, n->cards[i].line, safe(n->cards[i].question),
-               safe(n->cards[i].answer));
+        printf("  %s  line %-4d %s :: %s\n", n->cards[i].id, n->cards[i].line, n->cards[i].question,
+               n->cards[i].answer);
     printf("warnings:     %zu\n", n->n_warnings);
     if (n->n_warnings) {
         char *w = note_warnings_text(n);
-        const char *p = safe(w);
+        const char *p = w;
         while (*p) {
             size_t k = strcspn(p, "\n");
             printf("  %.*s\n", (int)k, p);
@@ -643,7 +605,7 @@ int cmd_note(cli_ctx *ctx, int argc, char **argv) {
     if (!file) return cli_usage_error("note", "note show wants a FILE");
     char *path = resolve_note(ctx, file);
     if (!path) {
-        fprintf(stderr, "dlstudy note: %s: no such file (nor in %s)\n", safe(file), safe(ctx->paths.notes_dir));
+        fprintf(stderr, "dlstudy note: %s: no such file (nor in %s)\n", file, ctx->paths.notes_dir);
         return DLS_EXIT_FAIL;
     }
     note *n = NULL;
@@ -651,7 +613,7 @@ int cmd_note(cli_ctx *ctx, int argc, char **argv) {
     int rc = note_load(path, root_for(ctx, path), &n, &e);
     free(path);
     if (rc != DLS_OK) {
-        fprintf(stderr, "dlstudy note: %s\n", safe(e.msg));
+        fprintf(stderr, "dlstudy note: %s\n", e.msg);
         return DLS_EXIT_FAIL;
     }
     if (json) show_json(n);
@@ -777,7 +739,7 @@ int cmd_new(cli_ctx *ctx, int argc, char **argv) {
     int rc = DLS_EXIT_FAIL;
     char *name = slug(title), *file = xasprintf("%s/%s.md", dir, name), *text = NULL;
     if (dls_mkdir_p(dir, &e) != DLS_OK) {
-        fprintf(stderr, "dlstudy new: %s\n", safe(e.msg));
+        fprintf(stderr, "dlstudy new: %s\n", e.msg);
         goto done;
     }
     int64_t now = now_s();
@@ -789,8 +751,8 @@ int cmd_new(cli_ctx *ctx, int argc, char **argv) {
     text = fill_template(dls_note_template, title, cat, date, tags);
     int fd = open(file, O_WRONLY | O_CREAT | O_EXCL, 0644);
     if (fd < 0) {
-        if (errno == EEXIST) fprintf(stderr, "dlstudy new: %s already exists; not overwritten\n", safe(file));
-        else fprintf(stderr, "dlstudy new: %s: %s\n", safe(file), strerror(errno));
+        if (errno == EEXIST) fprintf(stderr, "dlstudy new: %s already exists; not overwritten\n", file);
+        else fprintf(stderr, "dlstudy new: %s: %s\n", file, strerror(errno));
         goto done;
     }
     size_t len = strlen(text), off = 0;
@@ -811,7 +773,7 @@ int cmd_new(cli_ctx *ctx, int argc, char **argv) {
     if (s) {
         sync_report r;
         if (sync_file(s, ctx->paths.notes_dir, file, now, &r, &e) != DLS_OK)
-            fprintf(stderr, "dlstudy new: sync: %s\n", safe(e.msg));
+            fprintf(stderr, "dlstudy new: sync: %s\n", e.msg);
         else
             print_sync_report(&r, 0);
         sync_report_deinit(&r);
@@ -878,7 +840,7 @@ int cmd_edit(cli_ctx *ctx, int argc, char **argv) {
     char *file = find_note(ctx, s, arg);
     if (!file) {
         fprintf(stderr, "dlstudy edit: no single note matches '%s' (a path, a path in %s, or enough of a title)\n",
-                safe(arg), safe(ctx->paths.notes_dir));
+                arg, ctx->paths.notes_dir);
         store_free(s);
         return DLS_EXIT_FAIL;
     }
@@ -909,7 +871,7 @@ int cmd_edit(cli_ctx *ctx, int argc, char **argv) {
         sync_report r;
         dls_error e = {0};
         if (sync_file(s, ctx->paths.notes_dir, file, now_s(), &r, &e) != DLS_OK) {
-            fprintf(stderr, "dlstudy edit: %s\n", safe(e.msg));
+            fprintf(stderr, "dlstudy edit: %s\n", e.msg);
             rc = DLS_EXIT_FAIL;
         } else {
             print_sync_report(&r, 1);
@@ -1005,7 +967,7 @@ static int sched_settings(cli_ctx *ctx, int argc, char **argv) {
     if (set) {
         char *old = store_setting_get(s, key);
         if (store_setting_set(s, key, value, &e) != DLS_OK) {
-            fprintf(stderr, "dlstudy sched: %s\n", safe(e.msg));
+            fprintf(stderr, "dlstudy sched: %s\n", e.msg);
             rc = DLS_EXIT_FAIL;
         } else if (store_sched_params(s, &p, &e) != DLS_OK) {
             /* not acceptable: put the old value back */
@@ -1150,7 +1112,7 @@ static const char *trim(char *s) {
 }
 
 static void print_indented(const char *text) {
-    const char *p = safe(text);
+    const char *p = text;
     while (*p) {
         size_t k = strcspn(p, "\n");
         printf("  %.*s\n", (int)k, p);
@@ -1209,7 +1171,7 @@ int cmd_review_plain(cli_ctx *ctx, int argc, char **argv) {
         }
         free(file);
         if (o.note_id <= 0) {
-            fprintf(stderr, "dlstudy review: no synced note matches '%s'\n", safe(only));
+            fprintf(stderr, "dlstudy review: no synced note matches '%s'\n", only);
             store_free(s);
             return DLS_EXIT_FAIL;
         }
@@ -1217,7 +1179,7 @@ int cmd_review_plain(cli_ctx *ctx, int argc, char **argv) {
     review_session *rs = NULL;
     dls_error e = {0};
     if (review_session_new(s, ctx->paths.notes_dir, now_s(), &o, &rs, &e) != DLS_OK) {
-        fprintf(stderr, "dlstudy review: %s\n", safe(e.msg));
+        fprintf(stderr, "dlstudy review: %s\n", e.msg);
         store_free(s);
         return DLS_EXIT_FAIL;
     }
@@ -1239,9 +1201,9 @@ int cmd_review_plain(cli_ctx *ctx, int argc, char **argv) {
         const store_card *c = review_current(rs);
         if (!c) break;
         printf("\n[%d done, %zu left] %s  (%s)\n", review_reviewed(rs), review_remaining(rs),
-               safe(review_current_title(rs)), safe(review_current_path(rs)));
-        if (*c->heading_path && strcmp(c->heading_path, c->front) != 0) printf("%s\n", safe(c->heading_path));
-        printf("Q: %s\n", safe(c->front));
+               review_current_title(rs), review_current_path(rs));
+        if (*c->heading_path && strcmp(c->heading_path, c->front) != 0) printf("%s\n", c->heading_path);
+        printf("Q: %s\n", c->front);
         double shown = mono_s();
         printf("[Enter: answer, u: undo, s: skip, q: quit] ");
         char *in = read_line(&buf, &cap);
@@ -1255,10 +1217,10 @@ int cmd_review_plain(cli_ctx *ctx, int argc, char **argv) {
         }
         if (!strcmp(a, "u")) {
             review_outcome out;
-            if (review_undo(rs, now_s(), &out, &e) != DLS_OK) printf("%s\n", safe(e.msg));
+            if (review_undo(rs, now_s(), &out, &e) != DLS_OK) printf("%s\n", e.msg);
             else {
                 printf("undone\n");
-                if (!out.wrote_note && out.note_msg[0]) printf("note not updated: %s\n", safe(out.note_msg));
+                if (!out.wrote_note && out.note_msg[0]) printf("note not updated: %s\n", out.note_msg);
             }
             continue;
         }
@@ -1267,7 +1229,7 @@ int cmd_review_plain(cli_ctx *ctx, int argc, char **argv) {
         print_indented(*c->back ? c->back : "(empty)");
         review_choice ch[4];
         if (review_preview(rs, now_s(), ch, &e) != DLS_OK) {
-            fprintf(stderr, "dlstudy review: %s\n", safe(e.msg));
+            fprintf(stderr, "dlstudy review: %s\n", e.msg);
             rc = DLS_EXIT_FAIL;
             break;
         }
@@ -1295,11 +1257,11 @@ int cmd_review_plain(cli_ctx *ctx, int argc, char **argv) {
             if (!strcmp(a, "u")) {
                 review_outcome out;
                 if (review_undo(rs, now_s(), &out, &e) != DLS_OK) {
-                    printf("%s\n", safe(e.msg));
+                    printf("%s\n", e.msg);
                     continue;
                 }
                 printf("undone\n");
-                if (!out.wrote_note && out.note_msg[0]) printf("note not updated: %s\n", safe(out.note_msg));
+                if (!out.wrote_note && out.note_msg[0]) printf("note not updated: %s\n", out.note_msg);
                 break;
             }
             int g = sched_rating_parse(a);
@@ -1310,13 +1272,13 @@ int cmd_review_plain(cli_ctx *ctx, int argc, char **argv) {
             review_outcome out;
             int64_t ms = (int64_t)((mono_s() - shown) * 1000);
             if (review_grade(rs, g, now_s(), ms, &out, &e) != DLS_OK) {
-                fprintf(stderr, "dlstudy review: %s\n", safe(e.msg));
+                fprintf(stderr, "dlstudy review: %s\n", e.msg);
                 rc = DLS_EXIT_FAIL;
                 quit = 1;
                 break;
             }
             printf("saved: %s, next in %s\n", sched_rating_name(g), ch[g - 1].label);
-            if (!out.wrote_note && out.note_msg[0]) printf("note not updated: %s\n", safe(out.note_msg));
+            if (!out.wrote_note && out.note_msg[0]) printf("note not updated: %s\n", out.note_msg);
             break;
         }
     }
@@ -1351,7 +1313,7 @@ int cmd_home_plain(cli_ctx *ctx, int argc, char **argv) {
     sched_params p;
     dls_error e = {0};
     if (store_sched_params(s, &p, &e) != DLS_OK) {
-        fprintf(stderr, "dlstudy: %s\n", safe(e.msg));
+        fprintf(stderr, "dlstudy: %s\n", e.msg);
         store_free(s);
         return DLS_EXIT_FAIL;
     }
@@ -1399,7 +1361,7 @@ int cmd_home_plain(cli_ctx *ctx, int argc, char **argv) {
 
     char label[32];
     day_label(&p, today, label, sizeof label);
-    printf("dlstudy  %s  (%d notes, %d cards; notes in %s)\n", label, notes, cards, safe(ctx->paths.notes_dir));
+    printf("dlstudy  %s  (%d notes, %d cards; notes in %s)\n", label, notes, cards, ctx->paths.notes_dir);
     printf("Today:    %d due (%d overdue), %d new (of %d not yet studied), %d reviewed\n", due, overdue,
            new_today, fresh, reviewed);
     printf("Streak:   %d day%s\n", streak, streak == 1 ? "" : "s");
