@@ -10,6 +10,9 @@
  *                      `created` makes a new key; `body_sha` lets the caller match it.
  *                      Without a frontmatter title, the title falls back to the first `#`
  *                      heading, then the file name (which then changes on a rename).
+ *                      A double_encoded note's key uses its repaired title (lost
+ *                      characters as U+FFFD), which is what note_repair_file writes, so
+ *                      repairing the file keeps the key and the concept ids.
  *   concept id       = H(note->key, normalised heading path, occurrence): editing the
  *                      section text keeps the id; renaming a heading (or moving it under
  *                      another `##`) makes a new card, which sync may match by content.
