@@ -110,6 +110,9 @@ typedef struct note_concept {
     int       line;     /* 1-based line of the heading in the file */
     note_span section;  /* in note->body: the heading line through the end of the section */
     size_t    own_end;  /* in note->body: end of its own text (first subheading or section end) */
+    int       card;     /* 1 when it makes a review card; 0 for a section about the note rather
+                           than a concept (note_concept_is_meta) and for a `##` that only
+                           groups `###` subsections (no text of its own) */
 } note_concept;
 
 typedef struct note_card {
@@ -181,6 +184,12 @@ int  note_load(const char *file, const char *root_dir, note **out, dls_error *e)
  * note->file stays NULL (note_write_owned refuses it; note_render_owned works). */
 int  note_parse(const char *bytes, size_t len, const char *path, note **out, dls_error *e);
 void note_free(note *n);
+
+/* 1 when a heading names a section about the note rather than a concept of it, so it
+ * makes no card: the user's format has 基本信息 (the note's metadata), 相关概念 (links),
+ * 深入学习资源 (reading list) and 个人笔记 (own remarks), plus English equivalents.
+ * Emoji and case are ignored ("📋 基本信息" is meta). */
+int  note_concept_is_meta(const char *heading);
 
 /* Size and mtime of a file (sha256 left ""), for the warm-sync check. */
 int  note_stat(const char *file, note_file_id *id, dls_error *e);

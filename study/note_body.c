@@ -193,6 +193,17 @@ static void cards_walk(note *n, const lines *L, cmark_node *node) {
         }
     }
 }
+/* A `##` whose own text (between its heading line and its first subheading) is blank
+ * and that has subsections: a heading that only groups its `###` concepts. */
+static int groups_only(const note *n, const note_concept *k) {
+    if (k->level != 2 || k->own_end >= k->section.off + k->section.len) return 0;
+    const char *p = n->body + k->section.off, *end = n->body + k->own_end;
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    for (p = nl ? nl + 1 : end; p < end; p++)
+        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') return 0;
+    return 1;
+}
+
 
 typedef struct head { int level, line; size_t off; } head;
 
@@ -250,6 +261,7 @@ char *note_body_parse(note *n) {
             }
             k->section.len = end - k->section.off;
             k->own_end     = own < end ? own : end;
+            k->card        = !note_concept_is_meta(k->heading) && !groups_only(n, k);
         }
         nxt[lv] = hs[i].off;
     }
@@ -262,6 +274,20 @@ char *note_body_parse(note *n) {
     free(L.start);
     cmark_node_free(doc);
     return h1;
+}
+
+static char *norm_id_text(const char *s);
+
+int note_concept_is_meta(const char *heading) {
+    static const char *const meta[] = {"基本信息", "相关概念", "相关笔记", "深入学习资源", "学习资源",
+                                       "参考资料", "参考资源", "个人笔记", "basic info", "metadata",
+                                       "related", "related notes", "see also", "resources",
+                                       "further reading", "references", "personal notes"};
+    char *t  = norm_id_text(heading);
+    int   is = 0;
+    for (size_t i = 0; i < sizeof meta / sizeof meta[0] && !is; i++) is = !strcmp(t, meta[i]);
+    free(t);
+    return is;
 }
 
 /* Normalised text for ids: blanks collapsed, ASCII lowercased, emoji, variation

@@ -462,19 +462,21 @@ static void import_state(ctx *c, const note *n, sched_card *m, int64_t **past, s
 
 static int save_cards(ctx *c, const note *n, int64_t note_id, int first_import) {
     /* the cards the note has now */
-    size_t    nn = n->n_concepts + n->n_cards;
-    new_card *nc = xcalloc(nn ? nn : 1, sizeof *nc);
+    size_t    nn = 0;
+    new_card *nc = xcalloc(n->n_concepts + n->n_cards + 1, sizeof *nc);
     for (size_t i = 0; i < n->n_concepts; i++) {
         const note_concept *k = &n->concepts[i];
-        nc[i].uid          = k->id;
-        nc[i].kind         = "concept";
-        nc[i].heading_path = xstrdup(k->path ? k->path : k->heading);
-        nc[i].front        = xstrdup(k->heading);
-        nc[i].back         = concept_back(n, k);
-        nc[i].line         = k->line;
+        if (!k->card) continue; /* metadata sections and headings that only group others */
+        nc[nn].uid          = k->id;
+        nc[nn].kind         = "concept";
+        nc[nn].heading_path = xstrdup(k->path ? k->path : k->heading);
+        nc[nn].front        = xstrdup(k->heading);
+        nc[nn].back         = concept_back(n, k);
+        nc[nn].line         = k->line;
+        nn++;
     }
     for (size_t i = 0; i < n->n_cards; i++) {
-        new_card *x     = &nc[n->n_concepts + i];
+        new_card *x     = &nc[nn++];
         x->uid          = n->cards[i].id;
         x->kind         = "explicit";
         x->heading_path = xstrdup("");

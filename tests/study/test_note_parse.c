@@ -457,8 +457,33 @@ static void test_helpers(void) {
     }
 }
 
+/* Which concepts make cards: not the note's metadata, links or own remarks, and not a
+ * `##` that only groups its `###` concepts; a `##` with text of its own does. */
+static void test_card_concepts(void) {
+    static const char md[] =
+        "---\ntitle: t\ncreated: 2026-01-01\n---\n# t\n\n"
+        "## \xF0\x9F\x93\x8B 基本信息\n- **主题**: t\n\n"
+        "## 核心概念\n\n### 定义\ntext\n\n### 公式\nmore\n\n"
+        "## 常见误区\nsome text\n\n### 误区一\nx\n\n"
+        "## Related\n- [a](a.md)\n\n## 个人笔记\nmine\n";
+    note *n = NULL;
+    dls_error e = {0};
+    CHECK(note_parse(md, sizeof md - 1, "cards.md", &n, &e) == DLS_OK);
+    if (!n) return;
+    static const struct { const char *heading; int card; } want[] = {
+        {"\xF0\x9F\x93\x8B 基本信息", 0}, {"核心概念", 0}, {"定义", 1}, {"公式", 1},
+        {"常见误区", 1}, {"误区一", 1}, {"Related", 0}, {"个人笔记", 0}};
+    CHECK(n->n_concepts == sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < n->n_concepts && i < sizeof want / sizeof want[0]; i++) {
+        CHECK_STR(n->concepts[i].heading, want[i].heading);
+        CHECK(n->concepts[i].card == want[i].card);
+    }
+    note_free(n);
+}
+
 int main(void) {
     test_basic();
+    test_card_concepts();
     test_stable_ids();
     test_encodings();
     test_seed();
