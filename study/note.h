@@ -254,6 +254,15 @@ int  note_write_owned(const note *n, const note_owned *o, note_file_id *new_id, 
  * when the note does not look double-encoded. */
 int  note_repair_file(const note *n, size_t *unrecoverable, note_file_id *new_id, dls_error *e);
 
+/* The atomic replacement under note_write_owned, for callers that already have the bytes
+ * (undo restoring a note exactly): replaces file (through a symlink to its target) with
+ * bytes, via a temp file beside it (mode kept), fsync, rename and fsync of the folder.
+ * Refuses with DLS_ERR_CHANGED unless the file is still exactly expect (size, mtime when
+ * not 0, SHA-256) both before writing and right before the rename. name names the note
+ * in messages. On failure the file is untouched and no temp file remains. */
+int  note_replace_file(const char *file, const char *name, const note_file_id *expect, const char *bytes,
+                       size_t len, note_file_id *new_id, dls_error *e);
+
 /* Test hook (tests only): make the next note_write_owned fail with errno err at stage
  * (1 = writing the temp file, 2 = fsync, 3 = rename), as a full disk would. 0 clears it. */
 void note_write_fail_next(int stage, int err);

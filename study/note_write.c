@@ -418,13 +418,14 @@ static int64_t st_mtime_ns(const struct stat *st) {
 }
 
 /* DLS_OK when the file still has the identity recorded when it was read. */
-static int same_on_disk(const note *n, const char *file, struct stat *st, dls_error *e) {
+static int same_on_disk(const char *name, const note_file_id *expect, const char *file, struct stat *st,
+                        dls_error *e) {
     int fd = open(file, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return dls_fail(e, DLS_ERR_IO, "%s: %s; not written", n->path, strerror(errno));
+    if (fd < 0) return dls_fail(e, DLS_ERR_IO, "%s: %s; not written", name, strerror(errno));
     int rc = DLS_OK;
     if (fstat(fd, st) != 0) {
-        rc = dls_fail(e, DLS_ERR_IO, "%s: %s; not written", n->path, strerror(errno));
-    } else if ((int64_t)st->st_size != n->id.size || (n->id.mtime_ns && st_mtime_ns(st) != n->id.mtime_ns)) {
+        rc = dls_fail(e, DLS_ERR_IO, "%s: %s; not written", name, strerror(errno));
+    } else if ((int64_t)st->st_size != expect->size || (expect->mtime_ns && st_mtime_ns(st) != expect->mtime_ns)) {
         rc = DLS_ERR_CHANGED;
     } else { /* same size and time: compare the bytes too (an edit within the same tick) */
         dls_sha256 h;
@@ -436,39 +437,34 @@ static int same_on_disk(const note *n, const char *file, struct stat *st, dls_er
         char    hex[65];
         dls_sha256_final(&h, d);
         dls_hex(d, 32, hex);
-        if (r < 0) rc = dls_fail(e, DLS_ERR_IO, "%s: %s; not written", n->path, strerror(errno));
-        else if (strcmp(hex, n->id.sha256)) rc = DLS_ERR_CHANGED;
+        if (r < 0) rc = dls_fail(e, DLS_ERR_IO, "%s: %s; not written", name, strerror(errno));
+        else if (strcmp(hex, expect->sha256)) rc = DLS_ERR_CHANGED;
     }
     close(fd);
     if (rc == DLS_ERR_CHANGED)
-        dls_fail(e, rc, "%s: changed on disk since it was read; not written (sync again first)", n->path);
+        dls_fail(e, rc, "%s: changed on disk since it was read; not written (sync again first)", name);
     return rc;
 }
 
-/* Replaces n->file with out (taking ownership of it) atomically; see note_write_owned. */
-static int write_atomic(const note *n, char *out, size_t len, note_file_id *new_id, dls_error *e) {
+int note_replace_file(const char *file, const char *name, const note_file_id *expect, const char *out,
+                      size_t len, note_file_id *new_id, dls_error *e) {
     int rc = DLS_OK;
-    if (len == n->raw_len && !memcmp(out, n->raw, len)) { /* nothing changes: leave the file alone */
-        free(out);
-        if (new_id) *new_id = n->id;
-        return DLS_OK;
-    }
     char target[PATH_MAX], tmp[PATH_MAX + 32];
     int  fd = -1;
     tmp[0]  = 0;
     struct stat st;
     /* Write through a symlink to its target, so the link stays a link. */
-    if (!realpath(n->file, target)) {
-        rc = dls_fail(e, DLS_ERR_IO, "%s: %s; not written", n->path, strerror(errno));
+    if (!realpath(file, target)) {
+        rc = dls_fail(e, DLS_ERR_IO, "%s: %s; not written", name, strerror(errno));
         goto fail;
     }
-    if ((rc = same_on_disk(n, target, &st, e))) goto fail;
+    if ((rc = same_on_disk(name, expect, target, &st, e))) goto fail;
     const char *slash = strrchr(target, '/');
     snprintf(tmp, sizeof tmp, "%.*s/.%s.dlstudy-XXXXXX", (int)(slash - target), target, slash + 1);
     fd = mkstemp(tmp);
     if (fd < 0) {
         tmp[0] = 0;
-        rc = dls_fail(e, DLS_ERR_IO, "%s: cannot create a temporary file beside it: %s; not written", n->path,
+        rc = dls_fail(e, DLS_ERR_IO, "%s: cannot create a temporary file beside it: %s; not written", name,
                       strerror(errno));
         goto fail;
     }
@@ -478,25 +474,25 @@ static int write_atomic(const note *n, char *out, size_t len, note_file_id *new_
         ssize_t w = injected(1) ? -1 : write(fd, out + done, len - done);
         if (w < 0 && errno == EINTR) continue;
         if (w < 0) {
-            rc = dls_fail(e, DLS_ERR_IO, "%s: writing failed: %s; the note is unchanged", n->path, strerror(errno));
+            rc = dls_fail(e, DLS_ERR_IO, "%s: writing failed: %s; the note is unchanged", name, strerror(errno));
             goto fail;
         }
         done += (size_t)w;
     }
     if (injected(2) || fsync(fd) != 0) {
-        rc = dls_fail(e, DLS_ERR_IO, "%s: fsync failed: %s; the note is unchanged", n->path, strerror(errno));
+        rc = dls_fail(e, DLS_ERR_IO, "%s: fsync failed: %s; the note is unchanged", name, strerror(errno));
         goto fail;
     }
     if (close(fd) != 0) {
         fd = -1;
-        rc = dls_fail(e, DLS_ERR_IO, "%s: writing failed: %s; the note is unchanged", n->path, strerror(errno));
+        rc = dls_fail(e, DLS_ERR_IO, "%s: writing failed: %s; the note is unchanged", name, strerror(errno));
         goto fail;
     }
     fd = -1;
     /* Checked again right before the rename: an editor may have saved meanwhile. */
-    if ((rc = same_on_disk(n, target, &st, e))) goto fail;
+    if ((rc = same_on_disk(name, expect, target, &st, e))) goto fail;
     if (injected(3) || rename(tmp, target) != 0) {
-        rc = dls_fail(e, DLS_ERR_IO, "%s: replacing the file failed: %s; the note is unchanged", n->path,
+        rc = dls_fail(e, DLS_ERR_IO, "%s: replacing the file failed: %s; the note is unchanged", name,
                       strerror(errno));
         goto fail;
     }
@@ -517,11 +513,21 @@ static int write_atomic(const note *n, char *out, size_t len, note_file_id *new_
         }
         dls_sha256_hex(out, len, new_id->sha256);
     }
-    free(out);
     return DLS_OK;
 fail:
     if (fd >= 0) close(fd);
     if (tmp[0]) unlink(tmp);
+    return rc;
+}
+
+/* Replaces n->file with out (taking ownership of it) atomically; see note_write_owned. */
+static int write_atomic(const note *n, char *out, size_t len, note_file_id *new_id, dls_error *e) {
+    int rc = DLS_OK;
+    if (len == n->raw_len && !memcmp(out, n->raw, len)) { /* nothing changes: leave the file alone */
+        if (new_id) *new_id = n->id;
+    } else {
+        rc = note_replace_file(n->file, n->path, &n->id, out, len, new_id, e);
+    }
     free(out);
     return rc;
 }

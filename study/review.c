@@ -411,12 +411,10 @@ static void write_back(review_session *rs, int64_t note_id, int64_t now, const o
 /* Undo's first choice: the file exactly as it was before the grade. Used while the file
  * is still byte for byte what that grade's write-back made; then every byte comes back
  * (a key the write-back added goes again, an empty `review_dates:` stays empty), which
- * splicing values cannot promise. Atomic like note_write_owned (temp file beside it,
- * fsync, rename, fsync of the folder; mode kept), and the database row records the file
- * again. Returns DLS_OK when restored, DLS_ERR_CHANGED when the file is no longer what the
- * write-back made (the caller then splices the old values in), other codes on failure.
- * (note_write.c keeps its atomic writer to itself; this is the same recipe for bytes
- * that need no rendering.) */
+ * splicing values cannot promise. Written atomically by note_replace_file, and the
+ * database row records the file again. Returns DLS_OK when restored, DLS_ERR_CHANGED when
+ * the file is no longer what the write-back made (the caller then splices the old values
+ * in), other codes on failure. */
 static int restore_bytes(store *s, const char *notes_dir, int64_t note_id, const owned_snap *sn, dls_error *e) {
     sqlite3_stmt *st = store_prepare(s, "SELECT path, gone, file_size, file_mtime FROM notes WHERE id = ?1", e);
     if (!st) return e ? e->code : DLS_ERR_DB;
@@ -428,69 +426,19 @@ static int restore_bytes(store *s, const char *notes_dir, int64_t note_id, const
     char   *file         = xasprintf("%s/%s", notes_dir, (const char *)sqlite3_column_text(st, 0));
     int64_t synced_size  = sqlite3_column_int64(st, 2), synced_mtime = sqlite3_column_int64(st, 3);
     sqlite3_reset(st);
-    char   target[PATH_MAX], tmp[PATH_MAX + 32], hex[65];
-    char  *now_bytes = NULL;
-    size_t now_len   = 0;
-    int    fd = -1, rc = DLS_OK;
-    struct stat before, after;
-    tmp[0] = 0;
-    /* through a symlink to its target, so the link stays a link */
-    if (!realpath(file, target) || stat(target, &before) != 0) {
+    int rc = DLS_OK;
+    struct stat before;
+    if (stat(file, &before) != 0) {
         rc = dls_fail(e, DLS_ERR_IO, "%s: %s", file, strerror(errno));
-        goto done;
-    }
-    if (dls_read_file(target, (size_t)4 << 20, &now_bytes, &now_len, NULL) != DLS_OK) {
-        rc = DLS_ERR_CHANGED;
-        goto done;
-    }
-    dls_sha256_hex(now_bytes, now_len, hex);
-    if ((int64_t)now_len != sn->written.size || strcmp(hex, sn->written.sha256) != 0) {
-        rc = DLS_ERR_CHANGED;
         goto done;
     }
     int64_t before_mtime = (int64_t)before.st_mtim.tv_sec * 1000000000 + before.st_mtim.tv_nsec;
     /* the database knew the written file: it learns the restored one (else a sync must
      * still read an edit made before the grade, so its old identity stays) */
     int was_synced = (int64_t)before.st_size == synced_size && before_mtime == synced_mtime;
-    const char *slash = strrchr(target, '/');
-    snprintf(tmp, sizeof tmp, "%.*s/.%s.dlstudy-XXXXXX", (int)(slash - target), target, slash + 1);
-    if ((fd = mkstemp(tmp)) < 0) {
-        tmp[0] = 0;
-        rc = dls_fail(e, DLS_ERR_IO, "%s: cannot create a temporary file beside it: %s", file, strerror(errno));
-        goto done;
-    }
-    (void)fchmod(fd, before.st_mode & 07777);
-    for (size_t off = 0; off < sn->raw_len;) {
-        ssize_t w = write(fd, sn->raw + off, sn->raw_len - off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w < 0) {
-            rc = dls_fail(e, DLS_ERR_IO, "%s: writing failed: %s; the note is unchanged", file, strerror(errno));
-            goto done;
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        fd = -1;
-        rc = dls_fail(e, DLS_ERR_IO, "%s: writing failed: %s; the note is unchanged", file, strerror(errno));
-        goto done;
-    }
-    fd = -1;
-    /* checked again right before the rename: an editor may have saved meanwhile */
-    if (stat(target, &after) != 0 || after.st_size != before.st_size ||
-        after.st_mtim.tv_sec != before.st_mtim.tv_sec || after.st_mtim.tv_nsec != before.st_mtim.tv_nsec) {
-        rc = DLS_ERR_CHANGED;
-        goto done;
-    }
-    if (rename(tmp, target) != 0) {
-        rc = dls_fail(e, DLS_ERR_IO, "%s: replacing the file failed: %s; the note is unchanged", file,
-                      strerror(errno));
-        goto done;
-    }
-    tmp[0] = 0;
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%.*s", (int)(slash - target) ? (int)(slash - target) : 1, target);
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) (void)fsync(dfd), close(dfd);
+    note_file_id expect = sn->written, restored;
+    expect.mtime_ns = before_mtime; /* size and bytes must be what the write-back made */
+    if ((rc = note_replace_file(file, file, &expect, sn->raw, sn->raw_len, &restored, e)) != DLS_OK) goto done;
 
     /* the row mirrors the restored keys; sync's conventions (absent -> NULL) */
     dls_buf joined;
@@ -505,20 +453,16 @@ static int restore_bytes(store *s, const char *notes_dir, int64_t note_id, const
                           "file_mtime = CASE WHEN ?6 THEN ?8 ELSE file_mtime END, "
                           "sha256 = CASE WHEN ?6 THEN ?9 ELSE sha256 END WHERE id = ?1", e);
     if (st) {
-        struct stat ns;
-        char sha[65];
-        dls_sha256_hex(sn->raw, sn->raw_len, sha);
-        int have = stat(target, &ns) == 0;
         sqlite3_bind_int64(st, 1, note_id);
         if (sn->mastery >= 0) sqlite3_bind_int(st, 2, sn->mastery);
         if (sn->status != NOTE_STATUS_NONE)
             sqlite3_bind_text(st, 3, note_status_str((note_status)sn->status), -1, SQLITE_STATIC);
         if (sn->updated[0]) sqlite3_bind_text(st, 4, sn->updated, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 5, joined.data, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int(st, 6, was_synced && have);
-        sqlite3_bind_int64(st, 7, have ? (int64_t)ns.st_size : -1);
-        sqlite3_bind_int64(st, 8, have ? (int64_t)ns.st_mtim.tv_sec * 1000000000 + ns.st_mtim.tv_nsec : -1);
-        sqlite3_bind_text(st, 9, sha, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 6, was_synced);
+        sqlite3_bind_int64(st, 7, restored.size);
+        sqlite3_bind_int64(st, 8, restored.mtime_ns);
+        sqlite3_bind_text(st, 9, restored.sha256, -1, SQLITE_TRANSIENT);
         if ((rc = store_begin(s, e)) == DLS_OK) {
             if ((rc = store_step_done(s, st, "record the restored note", e)) == DLS_OK) rc = store_commit(s, e);
             else store_rollback(s);
@@ -528,9 +472,7 @@ static int restore_bytes(store *s, const char *notes_dir, int64_t note_id, const
     }
     dls_buf_deinit(&joined);
 done:
-    if (fd >= 0) close(fd);
-    if (tmp[0]) unlink(tmp);
-    free(now_bytes), free(file);
+    free(file);
     return rc;
 }
 
