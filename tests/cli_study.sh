@@ -182,5 +182,24 @@ $BIN --notes "$T/notes" --db "$T/junk.db" sync > $O 2>&1; check "corrupt db exit
 has "corrupt db named" $O "$T/junk.db"
 check "corrupt db untouched" cmp -s "$T/junk.db" "$T/junk.copy"
 
+# note repair: the user's real double-encoded note, repaired in place, the original kept
+SEED=../shared/seeds/000_3eeb17384b6e329b.txt
+if [ -f "$SEED" ]; then
+    mkdir -p "$T/rep" && cp "$SEED" "$T/rep/seed.md"
+    $BIN --notes "$T/rep" note show "$T/rep/seed.md" > $O 2>&1
+    has "seed note: double encoding reported with the file" $O "seed.md: looks double-encoded"
+    $BIN --notes "$T/rep" note repair "$T/rep/seed.md" > $O 2>&1; check "note repair exit 0" [ $? -eq 0 ]
+    check "note repair keeps the original beside it" cmp -s "$SEED" "$T/rep/seed.md.double-encoded"
+    check "the repaired note reads as UTF-8 Chinese" grep -q "^category: ai-ml/basics" "$T/rep/seed.md"
+    check "the repaired title is Chinese again" grep -q "^title: 深度" "$T/rep/seed.md"
+    $BIN --notes "$T/rep" note show "$T/rep/seed.md" > $O 2>&1
+    check "the repaired note is no longer double-encoded" sh -c "! grep -q 'looks double-encoded' $O"
+    cp "$T/rep/seed.md" "$T/rep/after"
+    $BIN --notes "$T/rep" note repair "$T/rep/seed.md" > $O 2>&1
+    check "a second repair changes nothing" cmp -s "$T/rep/seed.md" "$T/rep/after"
+else
+    skip=$((skip + 1)); echo "SKIP cli_study: note repair: $SEED is absent" >&2
+fi
+
 echo "cli_study: $pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]

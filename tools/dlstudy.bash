@@ -26,7 +26,7 @@ _dlstudy() {
             [ -d "$labs_dir" ] || labs_dir=/usr/local/share/dlstudy/labs
             local labs=$(ls "$labs_dir" 2>/dev/null | sed -n 's/\.yaml$//p')
             COMPREPLY=($(compgen -W "list show results $labs --epochs --batch --lr --seed --device --data --variants --threads --plain --json --resume --export --all --help" -- "$cur")) ;;
-        note) COMPREPLY=($(compgen -W "show --json --help" -- "$cur") $(compgen -f -- "$cur")) ;;
+        note) COMPREPLY=($(compgen -W "show repair --json --help" -- "$cur") $(compgen -f -- "$cur")) ;;
         edit) COMPREPLY=($(compgen -f -- "$cur")) ;;
         sched) COMPREPLY=($(compgen -W "simulate --retention --learning-steps --relearning-steps --fuzz --help" -- "$cur")) ;;
         data) COMPREPLY=($(compgen -W "list fetch mnist fashion-mnist --quick --dir --help" -- "$cur")) ;;

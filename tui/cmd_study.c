@@ -581,28 +581,70 @@ static void show_text(const note *n) {
     }
 }
 
+/* `note repair FILE`: undoes a double encoding (UTF-8 read once as Windows-1252), in
+ * place and atomically; the bytes that round trip lost become U+FFFD, and say so. */
+static int note_repair(cli_ctx *ctx, note *n) {
+    if (!n->double_encoded) {
+        printf("%s: not double-encoded; nothing to repair\n", n->path);
+        return DLS_EXIT_OK;
+    }
+    /* The repair cannot bring back bytes the round trip lost, so the file as it was is
+     * kept beside it first (not a .md file, so sync never reads it). */
+    char *keep = xasprintf("%s.double-encoded", n->file);
+    FILE *f    = fopen(keep, "wbx");
+    int   ok   = f && fwrite(n->raw, 1, n->raw_len, f) == n->raw_len;
+    if (f && fclose(f) != 0) ok = 0;
+    if (!ok) {
+        fprintf(stderr, "dlstudy note: %s: cannot keep the original there (%s); nothing repaired\n", keep,
+                errno == EEXIST ? "it exists already" : strerror(errno));
+        if (f) unlink(keep);
+        free(keep);
+        return DLS_EXIT_FAIL;
+    }
+    size_t    lost = 0;
+    dls_error e    = {0};
+    if (note_repair_file(n, &lost, NULL, &e) != DLS_OK) {
+        fprintf(stderr, "dlstudy note: %s\n", e.msg);
+        unlink(keep);
+        free(keep);
+        return DLS_EXIT_FAIL;
+    }
+    printf("%s: repaired (UTF-8 that had been read as Windows-1252); the original is kept as %s\n", n->path, keep);
+    if (lost) printf("%zu character(s) had lost a byte and now show as \xEF\xBF\xBD: look for them\n", lost);
+    printf("Run `dlstudy sync` to read it again.\n");
+    free(keep);
+    (void)ctx;
+    return DLS_EXIT_OK;
+}
+
 int cmd_note(cli_ctx *ctx, int argc, char **argv) {
     if (wants_help(argc, argv) || argc < 2) {
         FILE *f = argc < 2 && !wants_help(argc, argv) ? stderr : stdout;
-        fprintf(f, "usage: dlstudy note show FILE [--json]\n\n"
-                   "What dlstudy reads from one note: every frontmatter field (unknown keys are\n"
+        fprintf(f, "usage: dlstudy note show FILE [--json]\n"
+                   "       dlstudy note repair FILE\n\n"
+                   "show: what dlstudy reads from one note: every frontmatter field (unknown keys are\n"
                    "listed and kept), the encoding, the concepts (## and ### headings) and explicit\n"
                    "cards (Question :: Answer) with their stable ids, the labs, and the warnings.\n"
-                   "FILE is a path, or a path inside the notes folder. Changes nothing.\n"
-                   "Exit status: 0 read, 1 the note does not parse or cannot be read, 2 usage.\n");
+                   "Changes nothing.\n"
+                   "repair: rewrites a double-encoded note (UTF-8 read once as Windows-1252) as the\n"
+                   "UTF-8 it was, atomically; characters that lost a byte become U+FFFD.\n"
+                   "FILE is a path, or a path inside the notes folder.\n"
+                   "Exit status: 0 done, 1 the note does not parse or cannot be read or written, 2 usage.\n");
         return f == stdout ? DLS_EXIT_OK : DLS_EXIT_USAGE;
     }
-    if (strcmp(argv[1], "show") != 0) return cli_usage_error("note", "unknown subcommand '%s' (try: note show FILE)", argv[1]);
+    int repair = !strcmp(argv[1], "repair");
+    if (!repair && strcmp(argv[1], "show") != 0)
+        return cli_usage_error("note", "unknown subcommand '%s' (try: note show FILE, note repair FILE)", argv[1]);
     const char *file = NULL;
     int json = 0;
     for (int i = 2; i < argc; i++) {
-        if (!strcmp(argv[i], "--json")) json = 1;
+        if (!strcmp(argv[i], "--json") && !repair) json = 1;
         else if (!strcmp(argv[i], "--plain")) continue;
         else if (argv[i][0] == '-' && argv[i][1]) return cli_usage_error("note", "unknown option '%s'", argv[i]);
         else if (file) return cli_usage_error("note", "one FILE only");
         else file = argv[i];
     }
-    if (!file) return cli_usage_error("note", "note show wants a FILE");
+    if (!file) return cli_usage_error("note", "note %s wants a FILE", argv[1]);
     char *path = resolve_note(ctx, file);
     if (!path) {
         fprintf(stderr, "dlstudy note: %s: no such file (nor in %s)\n", file, ctx->paths.notes_dir);
@@ -616,10 +658,11 @@ int cmd_note(cli_ctx *ctx, int argc, char **argv) {
         fprintf(stderr, "dlstudy note: %s\n", e.msg);
         return DLS_EXIT_FAIL;
     }
-    if (json) show_json(n);
+    if (repair) rc = note_repair(ctx, n);
+    else if (json) show_json(n);
     else show_text(n);
     note_free(n);
-    return DLS_EXIT_OK;
+    return repair ? rc : DLS_EXIT_OK;
 }
 
 /* ---- new ---- */
