@@ -7,10 +7,10 @@
 #ifndef STUDY_LAB_H
 #define STUDY_LAB_H
 
-#include <sqlite3.h>
 #include <stdint.h>
 
 #include "engine/nn.h"
+#include "study/store.h"
 #include "util/dls.h"
 
 /* ---- Specs -------------------------------------------------------------------------- */
@@ -148,7 +148,8 @@ typedef struct lab_run_opts {
     const char *variants;        /* "a,b": only these; NULL = all */
     const char *ckpt_dir;        /* where checkpoints go; NULL = DB_FOLDER/runs for a database
                                     file, none without one (":memory:") */
-    sqlite3    *db;              /* where runs and metrics go; NULL = not recorded */
+    store      *db;              /* where runs and metrics go; NULL = not recorded. Used
+                                    from the thread that steps the run (store.h) */
     int         resume;          /* continue the last unfinished run of this lab */
 } lab_run_opts;
 
@@ -240,7 +241,7 @@ typedef struct lab_result_run {
 
 /* The runs of a lab, newest first (all of them, or only the last group when last_only).
  * Free with lab_results_free. */
-int  lab_results_load(sqlite3 *db, const char *lab, int last_only, lab_result_run **out, int *n,
+int  lab_results_load(store *db, const char *lab, int last_only, lab_result_run **out, int *n,
                       dls_error *e);
 void lab_results_free(lab_result_run *runs, int n);
 /* Curves as CSV (lab,run_id,variant,epoch,train_loss,train_acc,test_loss,test_acc,seconds,images_per_s). */
@@ -251,25 +252,27 @@ int  lab_export_svg(const char *path, const char *title, const lab_result_run *r
                     dls_error *e);
 char *lab_svg_render(const char *title, const lab_result_run *runs, int n); /* caller frees */
 
-/* Database rows (lab_results.c), used by the runner. config is JSON with at least
- * {"group": N}: the rows of one `dlstudy lab` invocation share it. */
-int  lab_db_run_begin(sqlite3 *db, const char *lab, const char *variant, int64_t seed,
+/* Database rows (lab_results.c), used by the runner, through the store's cached
+ * statements (store_prepare) and its transactions. config is JSON with at least
+ * {"group": N}: the rows of one `dlstudy lab` invocation share it. Errors are the
+ * store's (store_check: DLS_ERR_BUSY, DLS_ERR_IO, DLS_ERR_DB ...). */
+int  lab_db_run_begin(store *db, const char *lab, const char *variant, int64_t seed,
                       const char *device, int epochs, int batch, double lr, const char *config,
                       int64_t *id, dls_error *e);
 /* Records one epoch and the run's epochs_done in one transaction (committed at once). */
-int  lab_db_epoch(sqlite3 *db, int64_t id, const lab_epoch *ep, const char *checkpoint, dls_error *e);
-int  lab_db_run_end(sqlite3 *db, int64_t id, const char *status, const char *error, dls_error *e);
-int  lab_db_run_status(sqlite3 *db, int64_t id, const char *status, dls_error *e);
+int  lab_db_epoch(store *db, int64_t id, const lab_epoch *ep, const char *checkpoint, dls_error *e);
+int  lab_db_run_end(store *db, int64_t id, const char *status, const char *error, dls_error *e);
+int  lab_db_run_status(store *db, int64_t id, const char *status, dls_error *e);
 /* The newest group of lab with a running or stopped row: its group id and config text
  * (caller frees). DLS_ERR_NOTFOUND when every run of the lab has ended. */
-int  lab_db_find_unfinished(sqlite3 *db, const char *lab, int64_t *group, char **config, dls_error *e);
+int  lab_db_find_unfinished(store *db, const char *lab, int64_t *group, char **config, dls_error *e);
 /* The metrics of one run, by epoch; *curve is freed by the caller. */
-int  lab_db_load_curve(sqlite3 *db, int64_t id, lab_epoch **curve, int *n, dls_error *e);
+int  lab_db_load_curve(store *db, int64_t id, lab_epoch **curve, int *n, dls_error *e);
 /* Forgets a run's epochs (resuming without its checkpoint starts it over). */
-int  lab_db_run_reset(sqlite3 *db, int64_t id, dls_error *e);
+int  lab_db_run_reset(store *db, int64_t id, dls_error *e);
 /* Upserts the labs table (name, title, spec path, concepts) from loaded specs. */
-int  lab_db_sync_specs(sqlite3 *db, lab_spec *const *specs, int n, dls_error *e);
+int  lab_db_sync_specs(store *db, lab_spec *const *specs, int n, dls_error *e);
 /* A fresh group id (max over the lab_runs rows + 1). */
-int64_t lab_db_new_group(sqlite3 *db);
+int64_t lab_db_new_group(store *db);
 
 #endif

@@ -3,6 +3,7 @@
  * comparison, and exporting curves as CSV or as an SVG plot. Not here: training
  * (lab_run.c) or printing tables (tui/cmd_lab.c). */
 #include "study/lab.h"
+#include "study/store.h"
 
 #include <errno.h>
 #include <math.h>
@@ -13,31 +14,16 @@
 
 /* ---- writing ------------------------------------------------------------------------ */
 
-static int db_fail(sqlite3 *db, dls_error *e, const char *what) {
-    return dls_fail(e, DLS_ERR_DB, "%s: %s", what, sqlite3_errmsg(db));
-}
+/* Every statement comes from store_prepare: cached by the store, reset and unbound when
+ * handed out, never finalized here; one that returned a row is reset once read, so it
+ * holds no read snapshot between calls. */
 
-/* Prepares, binds nothing; the caller binds and steps. */
-static int prep(sqlite3 *db, const char *sql, sqlite3_stmt **st, dls_error *e) {
-    if (sqlite3_prepare_v2(db, sql, -1, st, NULL) != SQLITE_OK) return db_fail(db, e, "lab results");
-    return DLS_OK;
-}
-
-static int step_done(sqlite3 *db, sqlite3_stmt *st, dls_error *e, const char *what) {
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) return db_fail(db, e, what);
-    return DLS_OK;
-}
-
-int lab_db_run_begin(sqlite3 *db, const char *lab, const char *variant, int64_t seed, const char *device,
+int lab_db_run_begin(store *s, const char *lab, const char *variant, int64_t seed, const char *device,
                      int epochs, int batch, double lr, const char *config, int64_t *id, dls_error *e) {
-    sqlite3_stmt *st;
-    if (prep(db,
-             "INSERT INTO lab_runs(lab, variant, status, started_at, seed, device, epochs_planned,"
-             " epochs_done, batch, lr, config) VALUES (?, ?, 'running', ?, ?, ?, ?, 0, ?, ?, ?)",
-             &st, e))
-        return e->code;
+    sqlite3_stmt *st = store_prepare(
+        s, "INSERT INTO lab_runs(lab, variant, status, started_at, seed, device, epochs_planned,"
+           " epochs_done, batch, lr, config) VALUES (?, ?, 'running', ?, ?, ?, ?, 0, ?, ?, ?)", e);
+    if (!st) return e ? e->code : DLS_ERR_DB;
     sqlite3_bind_text(st, 1, lab, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, variant, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
@@ -47,8 +33,9 @@ int lab_db_run_begin(sqlite3 *db, const char *lab, const char *variant, int64_t 
     sqlite3_bind_int(st, 7, batch);
     sqlite3_bind_double(st, 8, lr);
     sqlite3_bind_text(st, 9, config, -1, SQLITE_TRANSIENT);
-    if (step_done(db, st, e, "recording a lab run")) return e->code;
-    *id = sqlite3_last_insert_rowid(db);
+    int rc = store_step_done(s, st, "recording a lab run", e);
+    if (rc) return rc;
+    *id = sqlite3_last_insert_rowid(store_db(s));
     return DLS_OK;
 }
 
@@ -57,14 +44,15 @@ static void bind_num(sqlite3_stmt *st, int i, double v) {
     else sqlite3_bind_null(st, i); /* NaN (no accuracy for regression) is NULL in SQL */
 }
 
-int lab_db_epoch(sqlite3 *db, int64_t id, const lab_epoch *ep, const char *checkpoint, dls_error *e) {
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return db_fail(db, e, "recording an epoch");
-    sqlite3_stmt *st;
-    if (prep(db,
-             "INSERT OR REPLACE INTO lab_metrics(run_id, epoch, train_loss, train_acc, test_loss, test_acc,"
-             " seconds, images_per_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-             &st, e))
-        goto fail;
+/* The metrics row and the run's progress change together: a kill between the two must
+ * never leave a checkpoint path that is ahead of the recorded epochs. */
+int lab_db_epoch(store *s, int64_t id, const lab_epoch *ep, const char *checkpoint, dls_error *e) {
+    int rc = store_begin(s, e);
+    if (rc) return rc;
+    sqlite3_stmt *st = store_prepare(
+        s, "INSERT OR REPLACE INTO lab_metrics(run_id, epoch, train_loss, train_acc, test_loss, test_acc,"
+           " seconds, images_per_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", e);
+    if (!st) goto fail;
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int(st, 2, ep->epoch);
     bind_num(st, 3, ep->train_loss);
@@ -73,85 +61,75 @@ int lab_db_epoch(sqlite3 *db, int64_t id, const lab_epoch *ep, const char *check
     bind_num(st, 6, ep->test_acc);
     bind_num(st, 7, ep->seconds);
     bind_num(st, 8, ep->images_per_s);
-    if (step_done(db, st, e, "recording an epoch")) goto fail;
-    if (prep(db, "UPDATE lab_runs SET epochs_done = ?, checkpoint = COALESCE(?, checkpoint) WHERE id = ?", &st, e))
-        goto fail;
+    if (store_step_done(s, st, "recording an epoch", e)) goto fail;
+    st = store_prepare(s, "UPDATE lab_runs SET epochs_done = ?, checkpoint = COALESCE(?, checkpoint) WHERE id = ?", e);
+    if (!st) goto fail;
     sqlite3_bind_int(st, 1, ep->epoch);
     if (checkpoint) sqlite3_bind_text(st, 2, checkpoint, -1, SQLITE_TRANSIENT);
     else sqlite3_bind_null(st, 2);
     sqlite3_bind_int64(st, 3, id);
-    if (step_done(db, st, e, "recording an epoch")) goto fail;
-    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        db_fail(db, e, "recording an epoch");
-        goto fail;
-    }
-    return DLS_OK;
+    if (store_step_done(s, st, "recording an epoch", e)) goto fail;
+    return store_commit(s, e); /* committed at once: kill -9 after this keeps the epoch */
 fail:
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    store_rollback(s);
     return e ? e->code : DLS_ERR_DB;
 }
 
-int lab_db_run_end(sqlite3 *db, int64_t id, const char *status, const char *error, dls_error *e) {
-    sqlite3_stmt *st;
-    if (prep(db, "UPDATE lab_runs SET status = ?, finished_at = ?, error = ? WHERE id = ?", &st, e)) return e->code;
+int lab_db_run_end(store *s, int64_t id, const char *status, const char *error, dls_error *e) {
+    sqlite3_stmt *st = store_prepare(s, "UPDATE lab_runs SET status = ?, finished_at = ?, error = ? WHERE id = ?", e);
+    if (!st) return e ? e->code : DLS_ERR_DB;
     sqlite3_bind_text(st, 1, status, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, (sqlite3_int64)time(NULL));
     if (error && *error) sqlite3_bind_text(st, 3, error, -1, SQLITE_TRANSIENT);
     else sqlite3_bind_null(st, 3);
     sqlite3_bind_int64(st, 4, id);
-    return step_done(db, st, e, "ending a lab run");
+    return store_step_done(s, st, "ending a lab run", e);
 }
 
-int lab_db_run_status(sqlite3 *db, int64_t id, const char *status, dls_error *e) {
-    sqlite3_stmt *st;
-    if (prep(db, "UPDATE lab_runs SET status = ?, finished_at = NULL, error = NULL WHERE id = ?", &st, e)) return e->code;
+int lab_db_run_status(store *s, int64_t id, const char *status, dls_error *e) {
+    sqlite3_stmt *st = store_prepare(s, "UPDATE lab_runs SET status = ?, finished_at = NULL, error = NULL WHERE id = ?", e);
+    if (!st) return e ? e->code : DLS_ERR_DB;
     sqlite3_bind_text(st, 1, status, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, id);
-    return step_done(db, st, e, "updating a lab run");
+    return store_step_done(s, st, "updating a lab run", e);
 }
 
-int lab_db_find_unfinished(sqlite3 *db, const char *lab, int64_t *group, char **config, dls_error *e) {
-    sqlite3_stmt *st;
-    if (prep(db,
-             "SELECT json_extract(config, '$.group'), config FROM lab_runs WHERE lab = ?"
-             " AND status IN ('running', 'stopped') ORDER BY id DESC LIMIT 1",
-             &st, e))
-        return e->code;
+int lab_db_find_unfinished(store *s, const char *lab, int64_t *group, char **config, dls_error *e) {
+    sqlite3_stmt *st = store_prepare(
+        s, "SELECT json_extract(config, '$.group'), config FROM lab_runs WHERE lab = ?"
+           " AND status IN ('running', 'stopped') ORDER BY id DESC LIMIT 1", e);
+    if (!st) return e ? e->code : DLS_ERR_DB;
     sqlite3_bind_text(st, 1, lab, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         *group = sqlite3_column_int64(st, 0);
         const char *c = (const char *)sqlite3_column_text(st, 1);
         *config = xstrdup(c ? c : "{}");
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
         return DLS_OK;
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) return db_fail(db, e, "looking for a run to resume");
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return store_check(s, rc, "looking for a run to resume", e);
     return dls_fail(e, DLS_ERR_NOTFOUND, "no unfinished run of lab '%s' to resume", lab);
 }
 
-int64_t lab_db_new_group(sqlite3 *db) {
-    sqlite3_stmt *st;
+int64_t lab_db_new_group(store *s) {
+    sqlite3_stmt *st = store_prepare(s, "SELECT COALESCE(MAX(json_extract(config, '$.group')), 0) + 1 FROM lab_runs", NULL);
     int64_t g = 1;
-    if (sqlite3_prepare_v2(db, "SELECT COALESCE(MAX(json_extract(config, '$.group')), 0) + 1 FROM lab_runs",
-                           -1, &st, NULL) == SQLITE_OK) {
+    if (st) {
         if (sqlite3_step(st) == SQLITE_ROW) g = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
+        sqlite3_reset(st);
     }
     return g;
 }
 
-int lab_db_sync_specs(sqlite3 *db, lab_spec *const *specs, int n, dls_error *e) {
-    sqlite3_stmt *st;
-    if (prep(db,
-             "INSERT INTO labs(name, title, spec_path, concepts, updated_at) VALUES (?, ?, ?, ?, ?)"
-             " ON CONFLICT(name) DO UPDATE SET title = excluded.title, spec_path = excluded.spec_path,"
-             " concepts = excluded.concepts, updated_at = excluded.updated_at",
-             &st, e))
-        return e ? e->code : DLS_ERR_DB;
-    int rc = DLS_OK;
-    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+int lab_db_sync_specs(store *s, lab_spec *const *specs, int n, dls_error *e) {
+    sqlite3_stmt *st = store_prepare(
+        s, "INSERT INTO labs(name, title, spec_path, concepts, updated_at) VALUES (?, ?, ?, ?, ?)"
+           " ON CONFLICT(name) DO UPDATE SET title = excluded.title, spec_path = excluded.spec_path,"
+           " concepts = excluded.concepts, updated_at = excluded.updated_at", e);
+    if (!st) return e ? e->code : DLS_ERR_DB;
+    int rc = store_begin(s, e);
     for (int i = 0; i < n && rc == DLS_OK; i++) {
         dls_buf c;
         dls_buf_init(&c);
@@ -161,12 +139,11 @@ int lab_db_sync_specs(sqlite3 *db, lab_spec *const *specs, int n, dls_error *e) 
         sqlite3_bind_text(st, 3, specs[i]->path, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 4, c.data ? c.data : "", -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(st, 5, (sqlite3_int64)time(NULL));
-        if (sqlite3_step(st) != SQLITE_DONE) rc = db_fail(db, e, "recording the labs");
-        sqlite3_reset(st);
+        rc = store_step_done(s, st, "recording the labs", e); /* resets st for the next spec */
         dls_buf_deinit(&c);
     }
-    sqlite3_finalize(st);
-    sqlite3_exec(db, rc == DLS_OK ? "COMMIT" : "ROLLBACK", NULL, NULL, NULL);
+    if (rc == DLS_OK) return store_commit(s, e);
+    store_rollback(s);
     return rc;
 }
 
@@ -181,13 +158,11 @@ static void copy_col(sqlite3_stmt *st, int i, char *dst, size_t size) {
     snprintf(dst, size, "%s", s ? s : "");
 }
 
-static int load_curve(sqlite3 *db, lab_result_run *r, dls_error *e) {
-    sqlite3_stmt *st;
-    if (prep(db,
-             "SELECT epoch, train_loss, train_acc, test_loss, test_acc, seconds, images_per_s"
-             " FROM lab_metrics WHERE run_id = ? ORDER BY epoch",
-             &st, e))
-        return e->code;
+static int load_curve(store *s, lab_result_run *r, dls_error *e) {
+    sqlite3_stmt *st = store_prepare(
+        s, "SELECT epoch, train_loss, train_acc, test_loss, test_acc, seconds, images_per_s"
+           " FROM lab_metrics WHERE run_id = ? ORDER BY epoch", e);
+    if (!st) return e ? e->code : DLS_ERR_DB;
     sqlite3_bind_int64(st, 1, r->id);
     int cap = 0, rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -204,13 +179,11 @@ static int load_curve(sqlite3 *db, lab_result_run *r, dls_error *e) {
         ep->seconds = col_num(st, 5);
         ep->images_per_s = col_num(st, 6);
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) return db_fail(db, e, "reading lab metrics");
-    return DLS_OK;
+    sqlite3_reset(st);
+    return store_check(s, rc, "reading lab metrics", e);
 }
 
-int lab_results_load(sqlite3 *db, const char *lab, int last_only, lab_result_run **out, int *n_out, dls_error *e) {
-    sqlite3_stmt *st;
+int lab_results_load(store *s, const char *lab, int last_only, lab_result_run **out, int *n_out, dls_error *e) {
     const char *sql =
         last_only
             ? "SELECT id, variant, status, started_at, device, epochs_done, epochs_planned, batch, lr, seed,"
@@ -221,7 +194,8 @@ int lab_results_load(sqlite3 *db, const char *lab, int last_only, lab_result_run
             : "SELECT id, variant, status, started_at, device, epochs_done, epochs_planned, batch, lr, seed,"
               " COALESCE(error, ''), COALESCE(json_extract(config, '$.group'), id) FROM lab_runs"
               " WHERE lab = ?1 ORDER BY id DESC";
-    if (prep(db, sql, &st, e)) return e->code;
+    sqlite3_stmt *st = store_prepare(s, sql, e);
+    if (!st) return e ? e->code : DLS_ERR_DB;
     sqlite3_bind_text(st, 1, lab, -1, SQLITE_TRANSIENT);
     lab_result_run *runs = NULL;
     int n = 0, cap = 0, rc;
@@ -245,40 +219,43 @@ int lab_results_load(sqlite3 *db, const char *lab, int last_only, lab_result_run
         copy_col(st, 10, r->error, sizeof r->error);
         r->group = sqlite3_column_int64(st, 11);
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (rc != SQLITE_DONE) {
         free(runs);
-        return db_fail(db, e, "reading lab runs");
+        return store_check(s, rc, "reading lab runs", e);
     }
     for (int i = 0; i < n; i++)
-        if (load_curve(db, &runs[i], e)) {
+        if (load_curve(s, &runs[i], e)) {
             lab_results_free(runs, n);
-            return e->code;
+            return e ? e->code : DLS_ERR_DB;
         }
     *out = runs;
     *n_out = n;
     return DLS_OK;
 }
 
-int lab_db_load_curve(sqlite3 *db, int64_t id, lab_epoch **curve, int *n, dls_error *e) {
+int lab_db_load_curve(store *s, int64_t id, lab_epoch **curve, int *n, dls_error *e) {
     lab_result_run r = {.id = id};
-    if (load_curve(db, &r, e)) {
+    int rc = load_curve(s, &r, e);
+    if (rc) {
         free(r.curve);
-        return e->code;
+        return rc;
     }
     *curve = r.curve;
     *n = r.n_epochs;
     return DLS_OK;
 }
 
-int lab_db_run_reset(sqlite3 *db, int64_t id, dls_error *e) {
-    sqlite3_stmt *st;
-    if (prep(db, "DELETE FROM lab_metrics WHERE run_id = ?", &st, e)) return e->code;
+int lab_db_run_reset(store *s, int64_t id, dls_error *e) {
+    sqlite3_stmt *st = store_prepare(s, "DELETE FROM lab_metrics WHERE run_id = ?", e);
+    if (!st) return e ? e->code : DLS_ERR_DB;
     sqlite3_bind_int64(st, 1, id);
-    if (step_done(db, st, e, "resetting a lab run")) return e->code;
-    if (prep(db, "UPDATE lab_runs SET epochs_done = 0, checkpoint = NULL WHERE id = ?", &st, e)) return e->code;
+    int rc = store_step_done(s, st, "resetting a lab run", e);
+    if (rc) return rc;
+    st = store_prepare(s, "UPDATE lab_runs SET epochs_done = 0, checkpoint = NULL WHERE id = ?", e);
+    if (!st) return e ? e->code : DLS_ERR_DB;
     sqlite3_bind_int64(st, 1, id);
-    return step_done(db, st, e, "resetting a lab run");
+    return store_step_done(s, st, "resetting a lab run", e);
 }
 
 void lab_results_free(lab_result_run *runs, int n) {

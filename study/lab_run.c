@@ -488,21 +488,22 @@ static int select_variants(lab_run *r, const char *list, dls_error *e) {
     return DLS_OK;
 }
 
-static char *json_get(sqlite3 *db, const char *json, const char *path) {
-    sqlite3_stmt *st;
+/* SQLite as the JSON reader of a run's recorded options. */
+static char *json_get(store *db, const char *json, const char *path) {
+    sqlite3_stmt *st = store_prepare(db, "SELECT json_extract(?, ?)", NULL);
+    if (!st) return NULL;
     char *out = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT json_extract(?, ?)", -1, &st, NULL) != SQLITE_OK) return NULL;
     sqlite3_bind_text(st, 1, json, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, path, -1, SQLITE_TRANSIENT);
     if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
         out = xstrdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return out;
 }
 
 /* --resume: the newest unfinished group of this lab, with its options and rows. */
 static int prepare_resume(lab_run *r, dls_error *e) {
-    sqlite3 *db = r->o.db;
+    store *db = r->o.db;
     if (!db) return dls_fail(e, DLS_ERR_INVALID, "--resume needs the database");
     char *config;
     if (lab_db_find_unfinished(db, r->spec->name, &r->group, &config, e)) return e->code;
@@ -517,12 +518,12 @@ static int prepare_resume(lab_run *r, dls_error *e) {
     free(variants);
     if (rc) return rc;
 
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT id, variant, status, epochs_done, checkpoint FROM lab_runs WHERE lab = ?"
-                           " AND json_extract(config, '$.group') = ? ORDER BY id",
-                           -1, &st, NULL) != SQLITE_OK)
-        return dls_fail(e, DLS_ERR_DB, "resume: %s", sqlite3_errmsg(db));
+    /* the store's cached statement: reset (never finalized) when done with; the curves
+     * loaded inside the loop use statements of their own */
+    sqlite3_stmt *st = store_prepare(db,
+                                     "SELECT id, variant, status, epochs_done, checkpoint FROM lab_runs WHERE lab = ?"
+                                     " AND json_extract(config, '$.group') = ? ORDER BY id", e);
+    if (!st) return e->code;
     sqlite3_bind_text(st, 1, r->spec->name, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, r->group);
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -536,7 +537,7 @@ static int prepare_resume(lab_run *r, dls_error *e) {
             vs->snap.curve = NULL;
             vs->snap.n_epochs = vs->cap = 0;
             if (lab_db_load_curve(db, vs->snap.run_id, &vs->snap.curve, &vs->snap.n_epochs, e)) {
-                sqlite3_finalize(st);
+                sqlite3_reset(st);
                 return e->code;
             }
             vs->cap = vs->snap.n_epochs;
@@ -554,7 +555,7 @@ static int prepare_resume(lab_run *r, dls_error *e) {
             }
         }
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return DLS_OK;
 }
 
@@ -574,7 +575,7 @@ int lab_run_new(const lab_spec *spec, const lab_run_opts *o, lab_run **out, dls_
     if (!r->ckpt_dir && o->db) {
         /* by default checkpoints live beside the database (~/.local/share/dlstudy/runs/),
          * so run ids of different databases never share a file */
-        const char *f = sqlite3_db_filename(o->db, "main");
+        const char *f = sqlite3_db_filename(store_db(o->db), "main"); /* absolute, unlike store_path */
         const char *slash = f ? strrchr(f, '/') : NULL;
         if (slash) r->ckpt_dir = xasprintf("%.*s/runs", (int)(slash - f), f);
     }

@@ -120,7 +120,7 @@ static int lab_list(cli_ctx *ctx, int json) {
     if (errs.len) fprintf(stderr, "dlstudy lab: some specs did not load:\n%s", errs.data);
     store *st;
     if (n && open_store(ctx, &st, "lab") == DLS_EXIT_OK) { /* keep the labs table current for the screens */
-        lab_db_sync_specs(store_db(st), specs, n, NULL);
+        lab_db_sync_specs(st, specs, n, NULL);
         store_free(st);
     }
     int rc = errs.len ? DLS_EXIT_FAIL : DLS_EXIT_OK;
@@ -309,7 +309,7 @@ static int lab_run_cmd(cli_ctx *ctx, const char *name, int argc, char **argv) {
         lab_spec_free(spec);
         return DLS_EXIT_FAIL;
     }
-    o.db = store_db(st); /* checkpoints go beside it: DB_FOLDER/runs/<run-id>.ckpt */
+    o.db = st; /* checkpoints go beside it: DB_FOLDER/runs/<run-id>.ckpt */
     o.data_dir = ctx->paths.data_dir;
     lab_run *run;
     int rc = DLS_EXIT_OK;
@@ -462,7 +462,7 @@ static int lab_results_cmd(cli_ctx *ctx, const char *name, int argc, char **argv
     lab_result_run *runs;
     int n;
     dls_error e = {0};
-    if (lab_results_load(store_db(st), name, !all, &runs, &n, &e) != DLS_OK) {
+    if (lab_results_load(st, name, !all, &runs, &n, &e) != DLS_OK) {
         fprintf(stderr, "dlstudy lab: %s\n", e.msg);
         store_free(st);
         return DLS_EXIT_FAIL;

@@ -46,7 +46,7 @@ static int drive(lab_run *r, int stop_at_epoch, dls_buf *info) {
     return epochs;
 }
 
-static void test_perceptron(sqlite3 *db) {
+static void test_perceptron(store *db) {
     lab_spec *s = load("labs/perceptron.yaml");
     if (!s) return;
     lab_run_opts o = {.seed = -1, .db = db};
@@ -138,7 +138,7 @@ static int count(const char *s, const char *needle) {
     return n;
 }
 
-static void test_svg(sqlite3 *db) {
+static void test_svg(store *db) {
     lab_result_run *runs;
     int n;
     dls_error e = {0};
@@ -164,7 +164,7 @@ static void test_svg(sqlite3 *db) {
     lab_results_free(runs, n);
 }
 
-static double final_test_loss(sqlite3 *db, const char *lab) {
+static double final_test_loss(store *db, const char *lab) {
     lab_result_run *runs;
     int n;
     double v = -1;
@@ -175,7 +175,7 @@ static double final_test_loss(sqlite3 *db, const char *lab) {
     return v;
 }
 
-static void test_stop_resume(sqlite3 *db) {
+static void test_stop_resume(store *db) {
     lab_spec *s = load("labs/backprop.yaml");
     if (!s) return;
     char *ckdir = xasprintf("%s/runs", tmpdir);
@@ -239,7 +239,7 @@ static void test_stop_resume(sqlite3 *db) {
     lab_spec_free(s);
 }
 
-static void test_diverge(sqlite3 *db) {
+static void test_diverge(store *db) {
     char *path = xasprintf("%s/diverge.yaml", tmpdir);
     FILE *f = fopen(path, "w");
     fputs("title: Diverges\nconcepts: [learning rate]\ndataset: {name: sine, samples: 200}\n"
@@ -278,7 +278,7 @@ static void test_diverge(sqlite3 *db) {
     lab_spec_free(s);
 }
 
-static void test_options(sqlite3 *db) {
+static void test_options(store *db) {
     lab_spec *s = load("labs/training-loop.yaml");
     if (!s) return;
     lab_run *r;
@@ -426,7 +426,7 @@ static void test_data(void) {
 }
 
 /* The image path on real MNIST (a small subset, one epoch): skipped without the data. */
-static void test_mnist_subset(sqlite3 *db) {
+static void test_mnist_subset(store *db) {
     if (access("../shared/datasets/mnist/train-images-idx3-ubyte.gz", R_OK) != 0) {
         test_skip("MNIST subset run", "../shared/datasets/mnist is absent");
         return;
@@ -464,7 +464,7 @@ int main(void) {
         return 1;
     }
     free(dbp);
-    sqlite3 *db = store_db(st);
+    store *db = st;
     test_perceptron(db);
     test_svg(db);
     test_stop_resume(db);

@@ -217,7 +217,7 @@ tui_view *tui_lab_live_new(tui_app *a, const char *lab_name) {
     o.device = "cpu";
     o.data_opt = ctx->paths.data_dir;
     o.data_dir = ctx->paths.data_dir;
-    o.db = tui_app_store(a) ? store_db(tui_app_store(a)) : NULL;
+    o.db = tui_app_store(a); /* the app's store: the run is stepped on the UI thread */
     dls_error e = {0};
     int rc = lab_run_new(lv->spec, &o, &lv->run, &e);
     if (rc != DLS_OK) {
