@@ -5,6 +5,7 @@
 #include "study/lab.h"
 #include "study/paths.h"
 #include "study/store.h"
+#include "tests/study/study_test.h"
 #include "tests/test.h"
 
 #include <stdlib.h>
@@ -454,8 +455,7 @@ static void test_mnist_subset(store *db) {
 }
 
 int main(void) {
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/test_lab_run.XXXXXX");
-    if (!mkdtemp(tmpdir)) return 1;
+    if (!test_tmpdir(tmpdir, sizeof tmpdir, "test_lab_run")) return 1;
     store *st;
     dls_error e = {0};
     char *dbp = xasprintf("%s/db.sqlite", tmpdir);
@@ -474,8 +474,6 @@ int main(void) {
     test_mnist_subset(db);
     test_data();
     store_free(st);
-    char *cmd = xasprintf("rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
-    free(cmd);
+    if (test_rmtree(tmpdir) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
     return test_done("test_lab_run");
 }

@@ -5,17 +5,11 @@
 #include "study/mastery.h"
 #include "study/review.h"
 #include "study/sync.h"
+#include "tests/study/study_test.h"
 #include "tests/test.h"
 
 #include <stdlib.h>
 #include <unistd.h>
-
-static void put(const char *dir, const char *rel, const char *text) {
-    char *path = xasprintf("%s/%s", dir, rel);
-    FILE *f = fopen(path, "wb");
-    if (f) fputs(text, f), fclose(f);
-    free(path);
-}
 
 static const mastery_note *find(const mastery_history *h, const char *path) {
     for (size_t i = 0; i < h->n_notes; i++)
@@ -25,15 +19,14 @@ static const mastery_note *find(const mastery_history *h, const char *path) {
 
 static void test_history(void) {
     char dir[64];
-    snprintf(dir, sizeof dir, "/tmp/dls_mhist_XXXXXX");
-    if (!mkdtemp(dir)) {
+    if (!test_tmpdir(dir, sizeof dir, "dls_mhist")) {
         test_skip("mastery history", "no temp dir");
         return;
     }
     const int64_t t0 = 1769947200; /* 2026-02-01 12:00 UTC */
-    put(dir, "a.md", "---\ntitle: A\ncategory: cat\ncreated: 2026-01-01\n---\n\n## One\n\n1\n\n## Two\n\n2\n");
-    put(dir, "b.md", "---\ntitle: B\ncategory: cat\ncreated: 2026-01-02\nmastery: 4\n"
-                     "review_dates: [2026-01-10, 2026-01-20]\n---\n\n## Bee\n\nb\n");
+    test_put(dir, "a.md", "---\ntitle: A\ncategory: cat\ncreated: 2026-01-01\n---\n\n## One\n\n1\n\n## Two\n\n2\n");
+    test_put(dir, "b.md", "---\ntitle: B\ncategory: cat\ncreated: 2026-01-02\nmastery: 4\n"
+                          "review_dates: [2026-01-10, 2026-01-20]\n---\n\n## Bee\n\nb\n");
     store *s = NULL;
     dls_error e = {0};
     sync_report r;
@@ -116,9 +109,7 @@ static void test_history(void) {
     mastery_reviews_free(rv, n);
 
     store_free(s);
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    CHECK(system(cmd) == 0);
-    free(cmd);
+    CHECK(test_rmtree(dir) == 0);
 }
 
 int main(void) {

@@ -6,6 +6,7 @@
 #include "study/review.h"
 #include "study/paths.h"
 #include "study/sync.h"
+#include "tests/study/study_test.h"
 #include "tests/test.h"
 
 #include <stdlib.h>
@@ -13,12 +14,7 @@
 
 static char root[64];
 
-static void put(const char *rel, const char *text) {
-    char *path = xasprintf("%s/%s", root, rel);
-    FILE *f = fopen(path, "wb");
-    if (f) fputs(text, f), fclose(f);
-    free(path);
-}
+static void put(const char *rel, const char *text) { test_put(root, rel, text); }
 
 static char *get(const char *rel) {
     char *path = xasprintf("%s/%s", root, rel), *data = NULL;
@@ -28,23 +24,13 @@ static char *get(const char *rel) {
     return data;
 }
 
-static int count(store *s, const char *sql) {
-    sqlite3_stmt *st = NULL;
-    int n = -1;
-    if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return n;
-}
-
 static const char *BODY = "\n# Gamma\n\n## First\n\nOne.\n\n## Second\n\nTwo.\n\n## Third\n\nThree.\n";
 
 /* New cards come in learning order: the note's difficulty, then its created date, then
  * broader notes (more related links), then the path; a note's cards together, by line. */
 static void test_new_order(void) {
     char dir[64];
-    snprintf(dir, sizeof dir, "/tmp/dls_order_XXXXXX");
-    if (!mkdtemp(dir)) {
+    if (!test_tmpdir(dir, sizeof dir, "dls_order")) {
         test_skip("new order", "no temp dir");
         return;
     }
@@ -59,12 +45,7 @@ static void test_new_order(void) {
                        "related: [a-basic.md, b-early.md, c-later.md]\n---\n\n"
                        "## One\n\nFirst.\n\nQ1 :: A1\n\n## Two\n\nSecond.\n"},
     };
-    for (size_t i = 0; i < sizeof notes / sizeof notes[0]; i++) {
-        char *path = xasprintf("%s/%s", dir, notes[i][0]);
-        FILE *f = fopen(path, "wb");
-        if (f) fputs(notes[i][1], f), fclose(f);
-        free(path);
-    }
+    for (size_t i = 0; i < sizeof notes / sizeof notes[0]; i++) test_put(dir, notes[i][0], notes[i][1]);
     store *s = NULL;
     dls_error e = {0};
     sync_report r;
@@ -88,9 +69,7 @@ static void test_new_order(void) {
     }
     review_session_free(rs);
     store_free(s);
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    CHECK(system(cmd) == 0);
-    free(cmd);
+    CHECK(test_rmtree(dir) == 0);
 }
 
 /* The bundled notes (notes/ from the repository root): a beginner meets "what is deep
@@ -135,8 +114,7 @@ static void test_bundled_order(void) {
 int main(void) {
     setenv("TZ", "UTC", 1);
     tzset();
-    snprintf(root, sizeof root, "/tmp/dls_review_XXXXXX");
-    if (!mkdtemp(root)) {
+    if (!test_tmpdir(root, sizeof root, "dls_review")) {
         test_skip("review", "no temp dir");
         return test_done("test_review");
     }
@@ -187,8 +165,8 @@ int main(void) {
     CHECK(out.card_id == first_id && out.after.state == SCHED_LEARNING && out.after.due == now + 600);
     CHECK(out.after.due == ch[2].after.due);
     CHECK(out.wrote_note == 1 && out.note_msg[0] == '\0');
-    CHECK(count(s, "SELECT count(*) FROM review_log WHERE kind = 'review' AND rating = 3 AND duration_ms = 4200 "
-                   "AND state_before = 0 AND state_after = 1") == 1);
+    CHECK(test_count(s, "SELECT count(*) FROM review_log WHERE kind = 'review' AND rating = 3 AND duration_ms = 4200 "
+                        "AND state_before = 0 AND state_after = 1") == 1);
     char *after = get("g.md");
     CHECK(strstr(after, "title: Gamma  # a comment\n") != NULL);
     CHECK(strstr(after, "extra: kept\n") != NULL);
@@ -209,12 +187,12 @@ int main(void) {
     /* undo: marker appended, state back to new, the keys recomputed, the card in front */
     CHECK(review_undo(rs, now + 5, &out, &e) == DLS_OK);
     CHECK(out.card_id == first_id && out.after.state == SCHED_NEW);
-    CHECK(count(s, "SELECT count(*) FROM review_log WHERE kind = 'undo'") == 1);
-    CHECK(count(s, "SELECT count(*) FROM review_history WHERE kind = 'review'") == 0);
+    CHECK(test_count(s, "SELECT count(*) FROM review_log WHERE kind = 'undo'") == 1);
+    CHECK(test_count(s, "SELECT count(*) FROM review_history WHERE kind = 'review'") == 0);
     char sql[200];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM cards WHERE id = %lld AND state = 0 AND due IS NULL AND "
              "reps = 0 AND stability IS NULL", (long long)first_id);
-    CHECK(count(s, sql) == 1);
+    CHECK(test_count(s, sql) == 1);
     c = review_current(rs);
     CHECK(c && c->id == first_id);
     CHECK(review_remaining(rs) == 2);
@@ -258,7 +236,7 @@ int main(void) {
     after = get("g.md");
     CHECK_STR(after, broken);
     free(after);
-    CHECK(count(s, "SELECT count(*) FROM review_history WHERE kind = 'review'") == 3);
+    CHECK(test_count(s, "SELECT count(*) FROM review_history WHERE kind = 'review'") == 3);
     review_session_free(rs);
 
     /* a new session the same day: the daily limit counts cards introduced today */
@@ -279,7 +257,7 @@ int main(void) {
     CHECK(sync_run(s, root, now + 120, &r, &e) == DLS_OK && r.added == 1);
     sync_report_deinit(&r);
     review_opts only = REVIEW_OPTS_DEFAULT;
-    only.note_id = count(s, "SELECT id FROM notes WHERE path = 'h.md'");
+    only.note_id = test_count(s, "SELECT id FROM notes WHERE path = 'h.md'");
     CHECK(review_session_new(s, root, now + 120, &only, &rs, &e) == DLS_OK);
     c = review_current(rs);
     CHECK(c && !strcmp(c->front, "Eta one") && c->m.state == SCHED_REVIEW);
@@ -301,7 +279,7 @@ int main(void) {
     put("k.md", k);
     CHECK(sync_run(s, root, now + 200, &r, &e) == DLS_OK && r.added == 1);
     sync_report_deinit(&r);
-    only.note_id = count(s, "SELECT id FROM notes WHERE path = 'k.md'");
+    only.note_id = test_count(s, "SELECT id FROM notes WHERE path = 'k.md'");
     CHECK(review_session_new(s, root, now + 200, &only, &rs, &e) == DLS_OK);
     CHECK(review_grade(rs, SCHED_GOOD, now + 210, -1, &out, &e) == DLS_OK && out.wrote_note);
     after = get("k.md");
@@ -311,8 +289,8 @@ int main(void) {
     after = get("k.md");
     CHECK_STR(after, k);
     free(after);
-    CHECK(count(s, "SELECT count(*) FROM notes WHERE path = 'k.md' AND mastery = 2 AND status = 'learning' "
-                   "AND updated IS NULL AND review_dates = ''") == 1);
+    CHECK(test_count(s, "SELECT count(*) FROM notes WHERE path = 'k.md' AND mastery = 2 AND status = 'learning' "
+                        "AND updated IS NULL AND review_dates = ''") == 1);
     CHECK(sync_run(s, root, now + 225, &r, &e) == DLS_OK && r.changed == 0 && r.unchanged == 3); /* g.md is still broken */
     sync_report_deinit(&r);
     /* two grades of the note's two cards, undone newest first: back to the first bytes */
@@ -358,8 +336,7 @@ int main(void) {
     CHECK_STR(fi, "2.2y");
 
     store_free(s);
-    char *cmd = xasprintf("rm -rf '%s'", root);
-    CHECK(system(cmd) == 0);
-    free(cmd), free(g);
+    CHECK(test_rmtree(root) == 0);
+    free(g);
     return test_done("test_review");
 }

@@ -2,19 +2,11 @@
  * migrations, settings, cards, the append-only review log and undo markers, and the
  * messages for a corrupt, foreign, newer or busy database. */
 #include "study/store.h"
+#include "tests/study/study_test.h"
 #include "tests/test.h"
 
 #include <stdlib.h>
 #include <unistd.h>
-
-static int count(store *s, const char *sql) {
-    sqlite3_stmt *st = NULL;
-    int n = -1;
-    if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return n;
-}
 
 static int exec_rc(store *s, const char *sql) {
     return sqlite3_exec(store_db(s), sql, NULL, NULL, NULL);
@@ -34,14 +26,14 @@ static void test_memory(void) {
     dls_error e = {0};
     CHECK(store_open(":memory:", &s, &e) == DLS_OK);
     if (!s) return;
-    CHECK(count(s, "PRAGMA user_version") == store_schema_version());
+    CHECK(test_count(s, "PRAGMA user_version") == store_schema_version());
     CHECK(store_schema_version() >= 1);
-    CHECK(count(s, "PRAGMA foreign_keys") == 1);
+    CHECK(test_count(s, "PRAGMA foreign_keys") == 1);
     const char *tables[] = {"notes", "cards", "review_log", "labs", "lab_runs", "lab_metrics", "settings"};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
         char sql[128];
         snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = '%s'", tables[i]);
-        CHECK(count(s, sql) == 1);
+        CHECK(test_count(s, sql) == 1);
     }
     /* settings: defaults, parsed into scheduler parameters, validated */
     sched_params p;
@@ -98,7 +90,7 @@ static void test_memory(void) {
     /* append-only: no UPDATE, no DELETE */
     CHECK(exec_rc(s, "UPDATE review_log SET rating = 4") != SQLITE_OK);
     CHECK(exec_rc(s, "DELETE FROM review_log") != SQLITE_OK);
-    CHECK(count(s, "SELECT count(*) FROM review_log") == 2);
+    CHECK(test_count(s, "SELECT count(*) FROM review_log") == 2);
 
     /* undo: an appended marker; the last review that counts becomes the first */
     int64_t last, card;
@@ -109,8 +101,8 @@ static void test_memory(void) {
     CHECK(store_begin(s, &e) == DLS_OK);
     CHECK(store_log_undo(s, id2, 2000, &e) == DLS_OK);
     CHECK(store_commit(s, &e) == DLS_OK);
-    CHECK(count(s, "SELECT count(*) FROM review_log") == 3);
-    CHECK(count(s, "SELECT count(*) FROM review_history") == 1);
+    CHECK(test_count(s, "SELECT count(*) FROM review_log") == 3);
+    CHECK(test_count(s, "SELECT count(*) FROM review_history") == 1);
     CHECK(store_log_last(s, 0, &last, &card, &before, &e) == DLS_OK && last == id1);
     CHECK(store_log_last(s, 7, &last, &card, &before, &e) == DLS_ERR_NOTFOUND); /* other note */
     /* the same review cannot be undone twice, nor an import */
@@ -124,7 +116,7 @@ static void test_memory(void) {
     CHECK(store_begin(s, &e) == DLS_OK);
     CHECK(store_log_undo(s, import_id, 2002, &e) == DLS_ERR_DB);
     store_rollback(s);
-    CHECK(count(s, "SELECT count(*) FROM review_log WHERE kind = 'import' AND rating IS NULL") == 1);
+    CHECK(test_count(s, "SELECT count(*) FROM review_log WHERE kind = 'import' AND rating IS NULL") == 1);
 
     /* the prepared statement cache hands back the same statement, reset */
     sqlite3_stmt *a = store_prepare(s, "SELECT 1", &e), *b = store_prepare(s, "SELECT 1", &e);
@@ -145,8 +137,8 @@ static void write_file(const char *path, const char *bytes, size_t n) {
 }
 
 static void test_files(void) {
-    char dir[] = "/tmp/dls_store_XXXXXX";
-    if (!mkdtemp(dir)) {
+    char dir[64];
+    if (!test_tmpdir(dir, sizeof dir, "dls_store")) {
         test_skip("store files", "no temp dir");
         return;
     }
@@ -154,7 +146,7 @@ static void test_files(void) {
     store *s = NULL, *t = NULL;
     dls_error e = {0};
     CHECK(store_open(db, &s, &e) == DLS_OK);
-    CHECK(count(s, "PRAGMA journal_mode") == 0); /* text "wal": count() reads it as 0 */
+    CHECK(test_count(s, "PRAGMA journal_mode") == 0); /* text "wal": count() reads it as 0 */
     sqlite3_stmt *st = NULL;
     sqlite3_prepare_v2(store_db(s), "PRAGMA journal_mode", -1, &st, NULL);
     CHECK(sqlite3_step(st) == SQLITE_ROW && !strcmp((const char *)sqlite3_column_text(st, 0), "wal"));
@@ -175,10 +167,10 @@ static void test_files(void) {
     CHECK(store_commit(s, &e) == DLS_OK);
     store_bulk_end(s);
     CHECK(journal_mode(s, "wal"));
-    CHECK(count(s, "SELECT count(*) FROM notes WHERE key = 'bulk'") == 1);
+    CHECK(test_count(s, "SELECT count(*) FROM notes WHERE key = 'bulk'") == 1);
     /* with another connection open it declines at once (never waits), WAL stays */
     CHECK(store_open(db, &t, &e) == DLS_OK);
-    CHECK(count(t, "SELECT count(*) FROM notes") >= 1); /* t reads: it holds the WAL open */
+    CHECK(test_count(t, "SELECT count(*) FROM notes") >= 1); /* t reads: it holds the WAL open */
     CHECK(store_bulk_begin(s) == 0);
     CHECK(journal_mode(s, "wal"));
     store_free(t);
@@ -206,8 +198,8 @@ static void test_files(void) {
     sqlite3_close(raw);
     CHECK(store_open(db, &s, &e) == DLS_OK);
     if (s) {
-        CHECK(count(s, "PRAGMA user_version") == store_schema_version());
-        CHECK(count(s, "SELECT count(*) FROM cards WHERE uid = 'mu1' AND line = 0") == 1);
+        CHECK(test_count(s, "PRAGMA user_version") == store_schema_version());
+        CHECK(test_count(s, "SELECT count(*) FROM cards WHERE uid = 'mu1' AND line = 0") == 1);
         store_free(s);
     }
 
@@ -255,9 +247,8 @@ static void test_files(void) {
     CHECK(store_open(nodir, &s, &e) == DLS_ERR_IO);
     CHECK(strstr(e.msg, nodir) != NULL);
 
-    char *cmd = xasprintf("rm -rf '%s'", dir);
-    CHECK(system(cmd) == 0);
-    free(cmd), free(db), free(bad), free(txt), free(foreign), free(nodir);
+    CHECK(test_rmtree(dir) == 0);
+    free(db), free(bad), free(txt), free(foreign), free(nodir);
 }
 
 int main(void) {

@@ -6,6 +6,7 @@
 #include "study/paths.h"
 #include "study/review.h"
 #include "study/sync.h"
+#include "tests/study/study_test.h"
 #include "tests/test.h"
 
 #include <stdlib.h>
@@ -15,24 +16,7 @@
 
 static char root[64];
 
-static void put(const char *rel, const char *text) {
-    char *path = xasprintf("%s/%s", root, rel);
-    char *dir  = xstrdup(path);
-    *strrchr(dir, '/') = '\0';
-    dls_mkdir_p(dir, NULL);
-    FILE *f = fopen(path, "wb");
-    if (f) fputs(text, f), fclose(f);
-    free(dir), free(path);
-}
-
-static int count(store *s, const char *sql) {
-    sqlite3_stmt *st = NULL;
-    int n = -1;
-    if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return n;
-}
+static void put(const char *rel, const char *text) { test_put(root, rel, text); }
 
 static const sync_item *find(const sync_report *r, int kind, const char *path) {
     for (size_t i = 0; i < r->n_items; i++)
@@ -52,8 +36,7 @@ static const char *B =
 int main(void) {
     setenv("TZ", "UTC", 1);
     tzset();
-    snprintf(root, sizeof root, "/tmp/dls_sync_XXXXXX");
-    if (!mkdtemp(root)) {
+    if (!test_tmpdir(root, sizeof root, "dls_sync")) {
         test_skip("sync", "no temp dir");
         return test_done("test_sync");
     }
@@ -92,21 +75,21 @@ int main(void) {
     }
     it = find(&r, SYNC_SKIPPED, "escape.md");
     CHECK(it && strstr(it->detail, "leaves") != NULL);
-    CHECK(count(s, "SELECT count(*) FROM notes") == 2);
-    CHECK(count(s, "SELECT count(*) FROM notes WHERE title = 'Hidden' OR title = 'Outside'") == 0);
-    CHECK(count(s, "SELECT count(*) FROM cards WHERE note_id = (SELECT id FROM notes WHERE path = 'a.md')") == 3);
-    CHECK(count(s, "SELECT count(*) FROM cards WHERE kind = 'explicit' AND front = 'What is alpha' "
-                   "AND back = 'the first letter'") == 1);
-    CHECK(count(s, "SELECT count(*) FROM cards WHERE front = 'One' AND back = 'First section text.'") == 1);
+    CHECK(test_count(s, "SELECT count(*) FROM notes") == 2);
+    CHECK(test_count(s, "SELECT count(*) FROM notes WHERE title = 'Hidden' OR title = 'Outside'") == 0);
+    CHECK(test_count(s, "SELECT count(*) FROM cards WHERE note_id = (SELECT id FROM notes WHERE path = 'a.md')") == 3);
+    CHECK(test_count(s, "SELECT count(*) FROM cards WHERE kind = 'explicit' AND front = 'What is alpha' "
+                        "AND back = 'the first letter'") == 1);
+    CHECK(test_count(s, "SELECT count(*) FROM cards WHERE front = 'One' AND back = 'First section text.'") == 1);
     CHECK(r.cards_added == 4);
     /* b.md's review_dates: 01-10 and 01-20 passed, 02-10 is its due date */
-    CHECK(count(s, "SELECT count(*) FROM review_log WHERE kind = 'import'") == 2);
+    CHECK(test_count(s, "SELECT count(*) FROM review_log WHERE kind = 'import'") == 2);
     struct tm tdue = {.tm_year = 126, .tm_mon = 1, .tm_mday = 10, .tm_hour = 4};
     char sql[256];
     snprintf(sql, sizeof sql, "SELECT count(*) FROM cards c JOIN notes n ON n.id = c.note_id WHERE n.path = "
              "'sub/b.md' AND c.state = 2 AND c.reps = 2 AND c.due = %lld AND abs(c.stability - 21) < 1e-9 "
              "AND abs(c.difficulty - 5.5) < 1e-9", (long long)timegm(&tdue));
-    CHECK(count(s, sql) == 1);
+    CHECK(test_count(s, sql) == 1);
     sync_report_deinit(&r);
 
     /* 2. warm: nothing changed, nothing read */
@@ -128,7 +111,7 @@ int main(void) {
     /* give a.md's first card some progress */
     CHECK(sqlite3_exec(store_db(s), "UPDATE cards SET state = 2, stability = 9.5, difficulty = 4, reps = 3, "
                        "due = 1 WHERE front = 'One'", NULL, NULL, NULL) == SQLITE_OK);
-    int one_id = count(s, "SELECT id FROM cards WHERE front = 'One'");
+    int one_id = test_count(s, "SELECT id FROM cards WHERE front = 'One'");
 
     /* 3. change in place: edit a section, add a concept */
     char *a2 = xasprintf("%s\n## Three\n\nThird, new.\n", A);
@@ -142,8 +125,8 @@ int main(void) {
     CHECK(sync_run(s, root, now, &r, &e) == DLS_OK);
     CHECK(r.changed == 1 && r.unchanged == 1 && r.added == 0 && r.cards_added == 1);
     CHECK(find(&r, SYNC_CHANGED, "a.md") != NULL);
-    CHECK(count(s, "SELECT id FROM cards WHERE front = 'One'") == one_id);
-    CHECK(count(s, "SELECT count(*) FROM cards WHERE front = 'One' AND reps = 3 AND back LIKE '%edited%'") == 1);
+    CHECK(test_count(s, "SELECT id FROM cards WHERE front = 'One'") == one_id);
+    CHECK(test_count(s, "SELECT count(*) FROM cards WHERE front = 'One' AND reps = 3 AND back LIKE '%edited%'") == 1);
     sync_report_deinit(&r);
 
     /* 4. move: same key, new path; progress kept */
@@ -156,8 +139,8 @@ int main(void) {
     CHECK(r.moved == 1 && r.added == 0 && r.removed == 0);
     it = find(&r, SYNC_MOVED, "sub/deeper/alpha.md");
     CHECK(it && it->detail && !strcmp(it->detail, "a.md"));
-    CHECK(count(s, "SELECT count(*) FROM notes") == 2);
-    CHECK(count(s, "SELECT id FROM cards WHERE front = 'One' AND reps = 3 AND gone = 0") == one_id);
+    CHECK(test_count(s, "SELECT count(*) FROM notes") == 2);
+    CHECK(test_count(s, "SELECT id FROM cards WHERE front = 'One' AND reps = 3 AND gone = 0") == one_id);
     sync_report_deinit(&r);
 
     /* 5. moved and retitled (new key): matched by the body's fingerprint */
@@ -168,8 +151,8 @@ int main(void) {
     put("renamed.md", retitled);
     CHECK(sync_run(s, root, now, &r, &e) == DLS_OK);
     CHECK(r.moved == 1 && r.added == 0 && r.removed == 0);
-    CHECK(count(s, "SELECT count(*) FROM notes WHERE title = 'Alfa!' AND path = 'renamed.md'") == 1);
-    CHECK(count(s, "SELECT id FROM cards WHERE front = 'One' AND reps = 3 AND gone = 0") == one_id);
+    CHECK(test_count(s, "SELECT count(*) FROM notes WHERE title = 'Alfa!' AND path = 'renamed.md'") == 1);
+    CHECK(test_count(s, "SELECT id FROM cards WHERE front = 'One' AND reps = 3 AND gone = 0") == one_id);
     sync_report_deinit(&r);
 
     /* 6. delete and bring back: history survives */
@@ -177,14 +160,14 @@ int main(void) {
     CHECK(unlink(bpath) == 0);
     CHECK(sync_run(s, root, now, &r, &e) == DLS_OK);
     CHECK(r.removed == 1 && find(&r, SYNC_REMOVED, "sub/b.md") != NULL);
-    CHECK(count(s, "SELECT count(*) FROM notes WHERE gone = 1") == 1);
-    CHECK(count(s, "SELECT count(*) FROM cards WHERE gone = 0 AND note_id = (SELECT id FROM notes WHERE gone = 1)") == 0);
+    CHECK(test_count(s, "SELECT count(*) FROM notes WHERE gone = 1") == 1);
+    CHECK(test_count(s, "SELECT count(*) FROM cards WHERE gone = 0 AND note_id = (SELECT id FROM notes WHERE gone = 1)") == 0);
     sync_report_deinit(&r);
     put("sub/b.md", B);
     CHECK(sync_run(s, root, now, &r, &e) == DLS_OK);
     CHECK(r.added == 1 && r.removed == 0);
-    CHECK(count(s, "SELECT count(*) FROM review_log WHERE kind = 'import'") == 2); /* not imported twice */
-    CHECK(count(s, "SELECT count(*) FROM cards WHERE gone = 0 AND reps = 2") == 1);
+    CHECK(test_count(s, "SELECT count(*) FROM review_log WHERE kind = 'import'") == 2); /* not imported twice */
+    CHECK(test_count(s, "SELECT count(*) FROM cards WHERE gone = 0 AND reps = 2") == 1);
     sync_report_deinit(&r);
 
     /* 7. a copy (same title and created) is refused, the original kept */
@@ -192,7 +175,7 @@ int main(void) {
     CHECK(sync_run(s, root, now, &r, &e) == DLS_OK);
     it = find(&r, SYNC_SKIPPED, "copy.md");
     CHECK(it && strstr(it->detail, "sub/b.md") != NULL);
-    CHECK(count(s, "SELECT count(*) FROM notes WHERE path = 'sub/b.md' AND gone = 0") == 1);
+    CHECK(test_count(s, "SELECT count(*) FROM notes WHERE path = 'sub/b.md' AND gone = 0") == 1);
     sync_report_deinit(&r);
     char *cpath = xasprintf("%s/copy.md", root);
     unlink(cpath);
@@ -206,15 +189,15 @@ int main(void) {
     put("broken.md", "---\ntitle: Broken\ntitle: Twice\n---\n\n## X\n\ny\n");
     CHECK(sync_run(s, root, now, &r, &e) == DLS_OK);
     CHECK(find(&r, SYNC_SKIPPED, "broken.md") != NULL && r.removed == 0);
-    CHECK(count(s, "SELECT count(*) FROM cards WHERE front = 'X' AND gone = 0") == 1);
-    CHECK(count(s, "SELECT parse_ok FROM notes WHERE path = 'broken.md'") == 0);
+    CHECK(test_count(s, "SELECT count(*) FROM cards WHERE front = 'X' AND gone = 0") == 1);
+    CHECK(test_count(s, "SELECT parse_ok FROM notes WHERE path = 'broken.md'") == 0);
     sync_report_deinit(&r);
 
     /* 8b. one file at a time: a copy of a note whose original is still there is refused */
     put("copy2.md", B);
     CHECK(sync_file(s, root, "copy2.md", now, &r, &e) == DLS_OK);
     CHECK(find(&r, SYNC_SKIPPED, "copy2.md") != NULL && r.moved == 0);
-    CHECK(count(s, "SELECT count(*) FROM notes WHERE path = 'sub/b.md' AND gone = 0") == 1);
+    CHECK(test_count(s, "SELECT count(*) FROM notes WHERE path = 'sub/b.md' AND gone = 0") == 1);
     sync_report_deinit(&r);
     char *c2 = xasprintf("%s/copy2.md", root);
     unlink(c2);
@@ -238,8 +221,8 @@ int main(void) {
     it = find(&r, SYNC_MOVED, "zz/renamed2.md");
     CHECK(it && it->detail && !strcmp(it->detail, "renamed.md"));
     CHECK(find(&r, SYNC_ADDED, "renamed.md") != NULL);
-    CHECK(count(s, "SELECT c.id FROM cards c JOIN notes n ON n.id = c.note_id WHERE c.front = 'One' AND "
-                   "c.reps = 3 AND n.path = 'zz/renamed2.md'") == one_id);
+    CHECK(test_count(s, "SELECT c.id FROM cards c JOIN notes n ON n.id = c.note_id WHERE c.front = 'One' AND "
+                        "c.reps = 3 AND n.path = 'zz/renamed2.md'") == one_id);
     sync_report_deinit(&r);
     free(r_from), free(r_to), free(zz);
 
@@ -247,13 +230,13 @@ int main(void) {
      * fingerprint): the cards are adopted with their progress, not duplicated */
     CHECK(sqlite3_exec(store_db(s), "UPDATE notes SET key = 'lost', fingerprint = '', path = 'ghost.md' "
                        "WHERE path = 'sub/b.md'", NULL, NULL, NULL) == SQLITE_OK);
-    int imports = count(s, "SELECT count(*) FROM review_log WHERE kind = 'import'");
+    int imports = test_count(s, "SELECT count(*) FROM review_log WHERE kind = 'import'");
     CHECK(sync_run(s, root, now, &r, &e) == DLS_OK);
     CHECK(r.added == 1 && r.removed == 1 && find(&r, SYNC_REMOVED, "ghost.md") != NULL);
-    CHECK(count(s, "SELECT count(*) FROM cards c JOIN notes n ON n.id = c.note_id WHERE n.path = 'sub/b.md' "
-                   "AND n.gone = 0 AND c.front = 'Only' AND c.reps = 2 AND c.gone = 0") == 1);
-    CHECK(count(s, "SELECT count(*) FROM cards WHERE front = 'Only'") == 1);
-    CHECK(count(s, "SELECT count(*) FROM review_log WHERE kind = 'import'") == imports);
+    CHECK(test_count(s, "SELECT count(*) FROM cards c JOIN notes n ON n.id = c.note_id WHERE n.path = 'sub/b.md' "
+                        "AND n.gone = 0 AND c.front = 'Only' AND c.reps = 2 AND c.gone = 0") == 1);
+    CHECK(test_count(s, "SELECT count(*) FROM cards WHERE front = 'Only'") == 1);
+    CHECK(test_count(s, "SELECT count(*) FROM review_log WHERE kind = 'import'") == imports);
     sync_report_deinit(&r);
 
     /* 10. the user's real note: double-encoded UTF-8, six review dates */
@@ -265,20 +248,20 @@ int main(void) {
         CHECK(find(&r, SYNC_ADDED, "seed.md") != NULL);
         it = find(&r, SYNC_WARNING, "seed.md");
         CHECK(it && strstr(it->detail, "seed.md") != NULL);
-        CHECK(count(s, "SELECT count(*) FROM notes WHERE path = 'seed.md' AND mastery = 2 AND difficulty = 3 "
-                       "AND status = 'learning' AND category = 'ai-ml/basics'") == 1);
+        CHECK(test_count(s, "SELECT count(*) FROM notes WHERE path = 'seed.md' AND mastery = 2 AND difficulty = 3 "
+                            "AND status = 'learning' AND category = 'ai-ml/basics'") == 1);
         /* 2025-12-28 ... 2026-01-24 passed (5), 2026-03-24 is due; mastery 2: S = 4 days */
         struct tm td = {.tm_year = 126, .tm_mon = 2, .tm_mday = 24, .tm_hour = 4};
         snprintf(sql, sizeof sql, "SELECT count(*) FROM cards c JOIN notes n ON n.id = c.note_id WHERE n.path = "
                  "'seed.md' AND (c.state <> 2 OR c.reps <> 5 OR c.due <> %lld OR abs(c.stability - 4) > 1e-9)",
                  (long long)timegm(&td));
-        CHECK(count(s, sql) == 0);
-        CHECK(count(s, "SELECT count(*) FROM cards c JOIN notes n ON n.id = c.note_id WHERE n.path = 'seed.md'") > 3);
+        CHECK(test_count(s, sql) == 0);
+        CHECK(test_count(s, "SELECT count(*) FROM cards c JOIN notes n ON n.id = c.note_id WHERE n.path = 'seed.md'") > 3);
         /* ... so the derived mastery is the 2 the note claims */
         sched_params p;
         int level = -9, reviewed = -9;
         CHECK(store_sched_params(s, &p, &e) == DLS_OK);
-        CHECK(review_note_mastery(s, &p, count(s, "SELECT id FROM notes WHERE path = 'seed.md'"), now, &level,
+        CHECK(review_note_mastery(s, &p, test_count(s, "SELECT id FROM notes WHERE path = 'seed.md'"), now, &level,
                                   &reviewed, &e) == DLS_OK);
         CHECK(level == 2 && reviewed > 3);
         sync_report_deinit(&r);
@@ -294,9 +277,8 @@ int main(void) {
 
     store_free(s);
     unlink(outside);
-    char *cmd = xasprintf("rm -rf '%s'", root);
-    CHECK(system(cmd) == 0);
-    free(cmd), free(outside), free(link), free(a2), free(a2b), free(from), free(to), free(retitled);
+    CHECK(test_rmtree(root) == 0);
+    free(outside), free(link), free(a2), free(a2b), free(from), free(to), free(retitled);
     free(bpath), free(cpath);
     return test_done("test_sync");
 }
