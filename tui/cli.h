@@ -5,6 +5,7 @@
 #define TUI_CLI_H
 
 #include "study/paths.h"
+#include "study/store.h"
 
 typedef struct cli_ctx {
     dls_paths paths;   /* notes, database, labs, data sets (study/paths.h) */
@@ -43,5 +44,8 @@ void cli_safe_output(void);
 const char *cli_opt_value(int argc, char **argv, int *i, const char *name);
 /* Prints "dlstudy CMD: MESSAGE" on stderr and returns DLS_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Opens the database (ctx->paths.db_path), making its folder when missing; on failure
+ * prints "dlstudy CMD: why" and returns NULL (cli_store.c). Free with store_free. */
+store *cli_store_open(cli_ctx *ctx, const char *cmd);
 
 #endif

@@ -26,25 +26,6 @@ static void on_sigint(int sig) {
     signal(SIGINT, SIG_DFL); /* a second Ctrl-C quits at once */
 }
 
-static int open_store(cli_ctx *ctx, store **st, const char *cmd) {
-    dls_error e = {0};
-    char *dir = xstrdup(ctx->paths.db_path), *slash = strrchr(dir, '/');
-    if (slash && slash != dir) {
-        *slash = 0;
-        if (dls_mkdir_p(dir, &e) != DLS_OK) {
-            fprintf(stderr, "dlstudy %s: %s\n", cmd, e.msg);
-            free(dir);
-            return DLS_EXIT_FAIL;
-        }
-    }
-    free(dir);
-    if (store_open(ctx->paths.db_path, st, &e) != DLS_OK) {
-        fprintf(stderr, "dlstudy %s: %s\n", cmd, e.msg);
-        return DLS_EXIT_FAIL;
-    }
-    return DLS_EXIT_OK;
-}
-
 static void json_str(FILE *f, const char *s) {
     fputc('"', f);
     for (; s && *s; s++) {
@@ -118,8 +99,8 @@ static int lab_list(cli_ctx *ctx, int json) {
         printf("\n");
     }
     if (errs.len) fprintf(stderr, "dlstudy lab: some specs did not load:\n%s", errs.data);
-    store *st;
-    if (n && open_store(ctx, &st, "lab") == DLS_EXIT_OK) { /* keep the labs table current for the screens */
+    store *st = n ? cli_store_open(ctx, "lab") : NULL;
+    if (st) { /* keep the labs table current for the screens */
         lab_db_sync_specs(st, specs, n, NULL);
         store_free(st);
     }
@@ -304,8 +285,8 @@ static int lab_run_cmd(cli_ctx *ctx, const char *name, int argc, char **argv) {
         fprintf(stderr, "dlstudy lab: %s\n", e.msg);
         return DLS_EXIT_FAIL;
     }
-    store *st = NULL;
-    if (open_store(ctx, &st, "lab")) {
+    store *st = cli_store_open(ctx, "lab");
+    if (!st) {
         lab_spec_free(spec);
         return DLS_EXIT_FAIL;
     }
@@ -457,8 +438,8 @@ static int lab_results_cmd(cli_ctx *ctx, const char *name, int argc, char **argv
             file = argv[++i];
         } else return cli_usage_error("lab", "unknown option '%s' for lab results", argv[i]);
     }
-    store *st;
-    if (open_store(ctx, &st, "lab")) return DLS_EXIT_FAIL;
+    store *st = cli_store_open(ctx, "lab");
+    if (!st) return DLS_EXIT_FAIL;
     lab_result_run *runs;
     int n;
     dls_error e = {0};

@@ -93,29 +93,6 @@ static int notes_dir_exists(const cli_ctx *ctx) {
     return stat(ctx->paths.notes_dir, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Opens the database, creating its folder when missing. Prints why it failed. */
-static store *open_store(cli_ctx *ctx, const char *cmd) {
-    dls_error e = {0};
-    const char *db = ctx->paths.db_path;
-    char *dir = xstrdup(db);
-    char *slash = strrchr(dir, '/');
-    if (slash && slash != dir) {
-        *slash = '\0';
-        if (dls_mkdir_p(dir, &e) != DLS_OK) {
-            fprintf(stderr, "dlstudy %s: %s\n", cmd, e.msg);
-            free(dir);
-            return NULL;
-        }
-    }
-    free(dir);
-    store *s = NULL;
-    if (store_open(db, &s, &e) != DLS_OK) {
-        fprintf(stderr, "dlstudy %s: %s\n", cmd, e.msg);
-        return NULL;
-    }
-    return s;
-}
-
 static void print_sync_report(const sync_report *r, int verbose) {
     for (size_t i = 0; i < r->n_items; i++) {
         const sync_item *it = &r->items[i];
@@ -196,7 +173,7 @@ int cmd_sync(cli_ctx *ctx, int argc, char **argv) {
                         "or DLSTUDY_NOTES)\n", ctx->paths.notes_dir);
         return DLS_EXIT_FAIL;
     }
-    store *s = open_store(ctx, "sync");
+    store *s = cli_store_open(ctx, "sync");
     if (!s) return DLS_EXIT_FAIL;
     sync_report r;
     dls_error e = {0};
@@ -242,7 +219,7 @@ int cmd_due(cli_ctx *ctx, int argc, char **argv) {
         } else if (!strcmp(argv[i], "--no-sync")) nosync = 1;
         else if (strcmp(argv[i], "--plain") != 0) return cli_usage_error("due", "unknown argument '%s'", argv[i]);
     }
-    store *s = open_store(ctx, "due");
+    store *s = cli_store_open(ctx, "due");
     if (!s) return DLS_EXIT_FAIL;
     if (!nosync) quiet_sync(ctx, s, "due");
     sched_params p;
@@ -343,7 +320,7 @@ int cmd_mastery(cli_ctx *ctx, int argc, char **argv) {
             weeks = (int)n;
         } else if (strcmp(argv[i], "--plain") != 0) return cli_usage_error("mastery", "unknown argument '%s'", argv[i]);
     }
-    store *s = open_store(ctx, "mastery");
+    store *s = cli_store_open(ctx, "mastery");
     if (!s) return DLS_EXIT_FAIL;
     if (!nosync) quiet_sync(ctx, s, "mastery");
     sched_params p;
@@ -812,7 +789,7 @@ int cmd_new(cli_ctx *ctx, int argc, char **argv) {
     }
     printf("%s\n", file);
     rc = DLS_EXIT_OK;
-    store *s = open_store(ctx, "new");
+    store *s = cli_store_open(ctx, "new");
     if (s) {
         sync_report r;
         if (sync_file(s, ctx->paths.notes_dir, file, now, &r, &e) != DLS_OK)
@@ -879,7 +856,7 @@ int cmd_edit(cli_ctx *ctx, int argc, char **argv) {
         arg = argv[i];
     }
     if (!arg) return cli_usage_error("edit", "which note? dlstudy edit NOTE");
-    store *s = open_store(ctx, "edit");
+    store *s = cli_store_open(ctx, "edit");
     char *file = find_note(ctx, s, arg);
     if (!file) {
         fprintf(stderr, "dlstudy edit: no single note matches '%s' (a path, a path in %s, or enough of a title)\n",
@@ -1002,7 +979,7 @@ static int sched_settings(cli_ctx *ctx, int argc, char **argv) {
         if (!strcmp(key, "fuzz") && strcmp(value, "on") && strcmp(value, "off"))
             return cli_usage_error("sched", "fuzz wants on or off");
     }
-    store *s = open_store(ctx, "sched");
+    store *s = cli_store_open(ctx, "sched");
     if (!s) return DLS_EXIT_FAIL;
     dls_error e = {0};
     sched_params p;
@@ -1191,7 +1168,7 @@ int cmd_review_plain(cli_ctx *ctx, int argc, char **argv) {
         } else if (!strcmp(argv[i], "--no-sync")) nosync = 1;
         else if (strcmp(argv[i], "--plain") != 0) return cli_usage_error("review", "unknown argument '%s'", argv[i]);
     }
-    store *s = open_store(ctx, "review");
+    store *s = cli_store_open(ctx, "review");
     if (!s) return DLS_EXIT_FAIL;
     if (!nosync) quiet_sync(ctx, s, "review");
     review_opts o = REVIEW_OPTS_DEFAULT;
@@ -1350,7 +1327,7 @@ int cmd_home_plain(cli_ctx *ctx, int argc, char **argv) {
                ctx->paths.notes_dir, ctx->paths.config_path);
         return DLS_EXIT_OK;
     }
-    store *s = open_store(ctx, "home");
+    store *s = cli_store_open(ctx, "home");
     if (!s) return DLS_EXIT_FAIL;
     quiet_sync(ctx, s, "home");
     sched_params p;

@@ -1,0 +1,30 @@
+/* cli_store.c: opening the database for a plain command (cli.h): its folder is made
+ * when missing (a first run), and a failure is printed as "dlstudy CMD: why". Not here:
+ * the full-screen app, which shows the error on its screens instead (app.c). */
+#include "tui/cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+store *cli_store_open(cli_ctx *ctx, const char *cmd) {
+    dls_error e = {0};
+    const char *db = ctx->paths.db_path;
+    char *dir = xstrdup(db);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        if (dls_mkdir_p(dir, &e) != DLS_OK) {
+            fprintf(stderr, "dlstudy %s: %s\n", cmd, e.msg);
+            free(dir);
+            return NULL;
+        }
+    }
+    free(dir);
+    store *s = NULL;
+    if (store_open(db, &s, &e) != DLS_OK) {
+        fprintf(stderr, "dlstudy %s: %s\n", cmd, e.msg);
+        return NULL;
+    }
+    return s;
+}
