@@ -362,11 +362,7 @@ static int write_note(store *s, const char *notes_dir, const sched_params *p, in
     /* record what the file now says and its identity: the next sync need not read it */
     dls_buf joined;
     dls_buf_init(&joined);
-    dls_buf_puts(&joined, "");
-    for (size_t i = 0; i < n_dates; i++) {
-        if (i) dls_buf_puts(&joined, ",");
-        dls_buf_puts(&joined, dates[i]);
-    }
+    dls_buf_join(&joined, dates, n_dates, ",");
     st = store_prepare(s, "UPDATE notes SET file_size = ?2, file_mtime = ?3, sha256 = ?4, mastery = ?5, "
                           "status = ?6, updated = ?7, review_dates = ?8 WHERE id = ?1", e);
     if (st) {
@@ -443,11 +439,7 @@ static int restore_bytes(store *s, const char *notes_dir, int64_t note_id, const
     /* the row mirrors the restored keys; sync's conventions (absent -> NULL) */
     dls_buf joined;
     dls_buf_init(&joined);
-    dls_buf_puts(&joined, "");
-    for (size_t i = 0; i < sn->n_dates; i++) {
-        if (i) dls_buf_puts(&joined, ",");
-        dls_buf_puts(&joined, sn->dates[i]);
-    }
+    dls_buf_join(&joined, sn->dates, sn->n_dates, ",");
     st = store_prepare(s, "UPDATE notes SET mastery = ?2, status = ?3, updated = ?4, review_dates = ?5, "
                           "file_size = CASE WHEN ?6 THEN ?7 ELSE file_size END, "
                           "file_mtime = CASE WHEN ?6 THEN ?8 ELSE file_mtime END, "

@@ -288,11 +288,7 @@ static int cmp_file(const void *a, const void *b) {
 static char *join(char **items, size_t n) {
     dls_buf b;
     dls_buf_init(&b);
-    dls_buf_puts(&b, "");
-    for (size_t i = 0; i < n; i++) {
-        if (i) dls_buf_puts(&b, ",");
-        dls_buf_puts(&b, items[i]);
-    }
+    dls_buf_join(&b, items, n, ",");
     return dls_buf_take(&b);
 }
 

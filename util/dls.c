@@ -100,6 +100,14 @@ void dls_buf_append(dls_buf *b, const void *p, size_t n) {
 
 void dls_buf_puts(dls_buf *b, const char *s) { dls_buf_append(b, s, strlen(s)); }
 
+void dls_buf_join(dls_buf *b, char *const *items, size_t n, const char *sep) {
+    dls_buf_puts(b, "");
+    for (size_t i = 0; i < n; i++) {
+        if (i) dls_buf_puts(b, sep);
+        dls_buf_puts(b, items[i]);
+    }
+}
+
 void dls_buf_printf(dls_buf *b, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

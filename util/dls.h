@@ -71,6 +71,9 @@ void dls_buf_puts(dls_buf *b, const char *s);
 void dls_buf_printf(dls_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Hands the bytes to the caller (free() them); the buffer is left empty. */
 char *dls_buf_take(dls_buf *b);
+/* Appends items separated by sep; b->data is a string afterwards even for n == 0 (an
+ * empty list is "", as the notes table's list columns store it). */
+void dls_buf_join(dls_buf *b, char *const *items, size_t n, const char *sep);
 
 /* Reads a whole file (at most max_bytes; 0 = no limit). *out is NUL-terminated and
  * owned by the caller; *len excludes the NUL. Fails with DLS_ERR_IO (naming path)
