@@ -130,17 +130,26 @@ static double sgemm_gflops(const nn_backend *be, double seconds) {
     return 2.0 * S * S * (double)S / best / 1e9;
 }
 
+/* What the training benchmarks train: the model with seed 1 and Adam at its defaults
+ * (lr 1e-3), the same for the speed and the accuracy figures. */
+static int train_new(int model, const nn_backend *be, nn_model **m, nn_optim **o, dls_error *e) {
+    *m = model_new(model, be, 1, e);
+    if (!*m) return e->code;
+    nn_optim_config cfg = nn_optim_config_default(NN_OPTIM_ADAM);
+    *o = nn_optim_new(*m, &cfg, e);
+    if (!*o) {
+        nn_model_free(*m);
+        return e->code;
+    }
+    return DLS_OK;
+}
+
 /* Training images/s: Adam 1e-3, batch 64, over PRELOAD prepared batches; best window. */
 static int bench_train(int model, const nn_backend *be, const float *x, const int *y, double seconds,
                        double *ips, double *flops, dls_error *e) {
-    nn_model *m = model_new(model, be, 1, e);
-    if (!m) return e->code;
-    nn_optim_config cfg = nn_optim_config_default(NN_OPTIM_ADAM);
-    nn_optim *o = nn_optim_new(m, &cfg, e);
-    if (!o) {
-        nn_model_free(m);
-        return e->code;
-    }
+    nn_model *m;
+    nn_optim *o;
+    if (train_new(model, be, &m, &o, e)) return e->code;
     *flops = 3.0 * forward_flops(m);
     size_t dim = 784;
     int k = 0, iters = 0, rc = DLS_OK;
@@ -341,14 +350,9 @@ static char *find_mnist(const char *opt, const cli_ctx *ctx) {
 /* Trains one epoch (Adam 1e-3, batch 64, seed 1) and evaluates on the test set. */
 static int epoch_run(int model, const nn_backend *be, const nn_dataset *tr, const nn_dataset *te, double *acc,
                      double *secs, double *last_loss, dls_error *e) {
-    nn_model *m = model_new(model, be, 1, e);
-    if (!m) return e->code;
-    nn_optim_config cfg = nn_optim_config_default(NN_OPTIM_ADAM);
-    nn_optim *o = nn_optim_new(m, &cfg, e);
-    if (!o) {
-        nn_model_free(m);
-        return e->code;
-    }
+    nn_model *m;
+    nn_optim *o;
+    if (train_new(model, be, &m, &o, e)) return e->code;
     nn_loader l;
     nn_loader_init(&l, tr, TRAIN_BATCH, 1, NN_LOADER_SHUFFLE);
     float *x = xmalloc(sizeof(float) * TRAIN_BATCH * 784);
