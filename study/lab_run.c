@@ -126,6 +126,17 @@ static void synth(enum lab_data_kind k, int n, float noise, uint64_t seed, nn_da
     }
 }
 
+/* A stratified subset of n examples of src into own (which src may be: it is read
+ * before own is freed), or src itself when n asks for all of it. */
+static const nn_dataset *subset(const nn_dataset *src, int n, nn_dataset *own) {
+    if (n <= 0 || n >= src->n) return src;
+    nn_dataset sub = {0};
+    nn_dataset_subset(src, n, NN_SUBSET_STRATIFIED, &sub);
+    nn_dataset_free(own);
+    *own = sub;
+    return own;
+}
+
 static int prepare_data(lab_run *r, dls_error *e) {
     const lab_config *c = &r->cfg;
     const nn_dataset *train, *test;
@@ -140,20 +151,8 @@ static int prepare_data(lab_run *r, dls_error *e) {
         train = &r->own_train;
         test = &r->own_test;
     }
-    if (c->subset > 0 && c->subset < train->n) {
-        nn_dataset sub = {0};
-        nn_dataset_subset(train, c->subset, NN_SUBSET_STRATIFIED, &sub);
-        nn_dataset_free(&r->own_train);
-        r->own_train = sub;
-        train = &r->own_train;
-    }
-    if (c->test_subset > 0 && c->test_subset < test->n) {
-        nn_dataset sub = {0};
-        nn_dataset_subset(test, c->test_subset, NN_SUBSET_STRATIFIED, &sub);
-        nn_dataset_free(&r->own_test);
-        r->own_test = sub;
-        test = &r->own_test;
-    }
+    train = subset(train, c->subset, &r->own_train);
+    test = subset(test, c->test_subset, &r->own_test);
     r->view_train = *train;
     if (c->label_noise > 0 && train->y && train->classes > 1) {
         /* replace a fraction of the labels by a different class, chosen from the seed */
