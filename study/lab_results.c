@@ -1,7 +1,7 @@
 /* lab_results.c: lab runs and their per-epoch metrics in SQLite (tables lab_runs and
- * lab_metrics of schema.sql, through the store's connection), reading them back for
- * comparison, and exporting curves as CSV or as an SVG plot. Not here: training
- * (lab_run.c) or printing tables (tui/cmd_lab.c). */
+ * lab_metrics of schema.sql, through the store's cached statements and transactions),
+ * reading them back for comparison, and exporting curves as CSV or as an SVG plot.
+ * Not here: training (lab_run.c) or printing tables (tui/cmd_lab.c). */
 #include "study/lab.h"
 #include "study/store.h"
 
