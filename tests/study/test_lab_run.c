@@ -454,6 +454,44 @@ static void test_mnist_subset(store *db) {
     lab_spec_free(s);
 }
 
+/* The lab rows through the store: each epoch is committed at once (another connection,
+ * as another dlstudy would be, sees it), and a read leaves no statement open on the
+ * store's cached statements, so the next read sees what others wrote since. */
+static void test_rows_on_store(const char *dbp) {
+    store *a = NULL, *b = NULL;
+    dls_error e = {0};
+    if (store_open(dbp, &a, &e) != DLS_OK || store_open(dbp, &b, &e) != DLS_OK) {
+        CHECK(!"two stores on one file");
+        store_free(a);
+        return;
+    }
+    int64_t id = 0, g = 0;
+    char *cfg = NULL;
+    CHECK(lab_db_run_begin(a, "rows", "v", 1, "cpu", 3, 8, 0.1, "{\"group\":77}", &id, &e) == DLS_OK && id > 0);
+    lab_epoch ep = {.epoch = 1, .train_loss = 0.5, .train_acc = NAN, .test_loss = 0.25, .test_acc = 0.75,
+                    .seconds = 1, .images_per_s = 10};
+    CHECK(lab_db_epoch(a, id, &ep, "/tmp/x.ckpt", &e) == DLS_OK);
+    CHECK(test_count(b, "SELECT count(*) FROM lab_metrics m JOIN lab_runs r ON r.id = m.run_id "
+                        "WHERE r.lab = 'rows' AND r.epochs_done = 1 AND r.checkpoint = '/tmp/x.ckpt'") == 1);
+    /* a lookup that stops at its first row must not keep a's snapshot */
+    CHECK(lab_db_find_unfinished(a, "rows", &g, &cfg, &e) == DLS_OK && g == 77);
+    free(cfg);
+    int64_t id2 = 0;
+    CHECK(lab_db_run_begin(b, "rows", "w", 1, "cpu", 3, 8, 0.1, "{\"group\":78}", &id2, &e) == DLS_OK);
+    lab_result_run *runs = NULL;
+    int n = 0;
+    CHECK(lab_results_load(a, "rows", 0, &runs, &n, &e) == DLS_OK && n == 2);
+    if (n == 2) CHECK(runs[1].id == id && runs[1].n_epochs == 1 && isnan(runs[1].curve[0].train_acc));
+    lab_results_free(runs, n);
+    CHECK(lab_db_find_unfinished(a, "rows", &g, &cfg, &e) == DLS_OK && g == 78);
+    free(cfg);
+    CHECK(lab_db_new_group(a) == 79);
+    CHECK(lab_db_run_end(a, id, "done", NULL, &e) == DLS_OK && lab_db_run_end(a, id2, "done", NULL, &e) == DLS_OK);
+    CHECK(lab_db_find_unfinished(b, "rows", &g, &cfg, &e) == DLS_ERR_NOTFOUND);
+    store_free(b);
+    store_free(a);
+}
+
 int main(void) {
     if (!test_tmpdir(tmpdir, sizeof tmpdir, "test_lab_run")) return 1;
     store *st;
@@ -463,6 +501,7 @@ int main(void) {
         fprintf(stderr, "store_open: %s\n", e.msg);
         return 1;
     }
+    test_rows_on_store(dbp);
     free(dbp);
     store *db = st;
     test_perceptron(db);
