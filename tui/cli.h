@@ -42,6 +42,9 @@ void cli_safe_output(void);
 /* Shared option helpers for commands: "--name VALUE" or "--name=VALUE".
  * Returns the value and advances *i, or NULL when argv[*i] is not that option. */
 const char *cli_opt_value(int argc, char **argv, int *i, const char *name);
+/* Parses v as a whole number in [lo, hi] into *out: DLS_EXIT_OK, or DLS_EXIT_USAGE after
+ * "dlstudy CMD: OPT wants LO-HI, not 'V'" on stderr (an empty value is refused too). */
+int cli_int_value(const char *cmd, const char *opt, const char *v, long lo, long hi, int *out);
 /* Prints "dlstudy CMD: MESSAGE" on stderr and returns DLS_EXIT_USAGE. */
 int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Opens the database (ctx->paths.db_path), making its folder when missing; on failure

@@ -212,10 +212,7 @@ int cmd_due(cli_ctx *ctx, int argc, char **argv) {
             return DLS_EXIT_OK;
         }
         if ((v = cli_opt_value(argc, argv, &i, "--days"))) {
-            char *end;
-            long d = strtol(v, &end, 10);
-            if (*end || d < 0 || d > 365) return cli_usage_error("due", "--days wants 0-365, not '%s'", v);
-            days = (int)d;
+            if (cli_int_value("due", "--days", v, 0, 365, &days)) return DLS_EXIT_USAGE;
         } else if (!strcmp(argv[i], "--no-sync")) nosync = 1;
         else if (strcmp(argv[i], "--plain") != 0) return cli_usage_error("due", "unknown argument '%s'", argv[i]);
     }
@@ -313,11 +310,7 @@ int cmd_mastery(cli_ctx *ctx, int argc, char **argv) {
         if (!strcmp(argv[i], "--no-sync")) nosync = 1;
         else if (!strcmp(argv[i], "--categories")) notes_only = -1;
         else if ((v = cli_opt_value(argc, argv, &i, "--weeks"))) {
-            char *end;
-            long n = strtol(v, &end, 10);
-            if (*end || end == v || n < 0 || n > MASTERY_MAX_POINTS - 1)
-                return cli_usage_error("mastery", "--weeks wants 0-%d, not '%s'", MASTERY_MAX_POINTS - 1, v);
-            weeks = (int)n;
+            if (cli_int_value("mastery", "--weeks", v, 0, MASTERY_MAX_POINTS - 1, &weeks)) return DLS_EXIT_USAGE;
         } else if (strcmp(argv[i], "--plain") != 0) return cli_usage_error("mastery", "unknown argument '%s'", argv[i]);
     }
     store *s = cli_store_open(ctx, "mastery");
@@ -1055,10 +1048,7 @@ int cmd_sched(cli_ctx *ctx, int argc, char **argv) {
             else if (!strcmp(v, "off")) p.fuzz = 0;
             else return cli_usage_error("sched", "--fuzz wants on or off, not '%s'", v);
         } else if ((v = cli_opt_value(argc, argv, &i, "--maximum-interval"))) {
-            char *end;
-            long m = strtol(v, &end, 10);
-            if (*end || m < 1 || m > 36500) return cli_usage_error("sched", "--maximum-interval wants 1-36500");
-            p.max_interval = (int)m;
+            if (cli_int_value("sched", "--maximum-interval", v, 1, 36500, &p.max_interval)) return DLS_EXIT_USAGE;
         } else if (!strcmp(argv[i], "--plain")) {
             continue;
         } else {
@@ -1159,10 +1149,7 @@ int cmd_review_plain(cli_ctx *ctx, int argc, char **argv) {
             return DLS_EXIT_OK;
         }
         if ((v = cli_opt_value(argc, argv, &i, "--new"))) {
-            char *end;
-            long n = strtol(v, &end, 10);
-            if (*end || n < 0 || n > 10000) return cli_usage_error("review", "--new wants 0-10000, not '%s'", v);
-            limit = (int)n;
+            if (cli_int_value("review", "--new", v, 0, 10000, &limit)) return DLS_EXIT_USAGE;
         } else if ((v = cli_opt_value(argc, argv, &i, "--note"))) {
             only = v;
         } else if (!strcmp(argv[i], "--no-sync")) nosync = 1;

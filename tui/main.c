@@ -3,6 +3,7 @@
 #include "tui/cli.h"
 #include "engine/nn.h"
 
+#include <errno.h>
 #include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -63,6 +64,16 @@ const char *cli_opt_value(int argc, char **argv, int *i, const char *name) {
     if (a[n] != '\0') return NULL;
     if (*i + 1 >= argc) return NULL;
     return argv[++*i];
+}
+
+int cli_int_value(const char *cmd, const char *opt, const char *v, long lo, long hi, int *out) {
+    char *end;
+    errno    = 0;
+    long n   = strtol(v, &end, 10);
+    if (end == v || *end || errno || n < lo || n > hi)
+        return cli_usage_error(cmd, "%s wants %ld-%ld, not '%s'", opt, lo, hi, v);
+    *out = (int)n;
+    return DLS_EXIT_OK;
 }
 
 int cli_usage_error(const char *cmd, const char *fmt, ...) {
