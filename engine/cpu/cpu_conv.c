@@ -30,13 +30,49 @@
 
 static size_t align16(size_t n) { return (n + 15) / 16 * 16; }   /* 64-byte blocks */
 
-static size_t thread_floats(const nn_conv_desc *d) {
+/* 3x3 "same" convolutions with more than one input channel go through Winograd
+ * F(2x2, 3x3) (cpu_winograd.c); a single input channel (a first layer) gains nothing. */
+static int use_wino(const nn_conv_desc *d) {
+    return d->K == 3 && d->stride == 1 && d->pad == 1 && d->OH == d->H && d->OW == d->W &&
+           d->C >= 2;
+}
+
+/* Winograd sizes: T tiles per image; a per-thread buffer holds 16 transformed planes of
+ * max(C, OC) channels. */
+static size_t wino_tiles(const nn_conv_desc *d) {
+    return (size_t)((d->H + 1) / 2) * ((d->W + 1) / 2);
+}
+
+static size_t wino_buf_floats(const nn_conv_desc *d) {
+    size_t ch = d->C > d->OC ? (size_t)d->C : (size_t)d->OC;
+    return align16(16 * ch * wino_tiles(d));
+}
+
+/* Per thread: two im2col buffers, or two Winograd buffers and the padded plane; then one
+ * conv output (OC, P) for the fused pooling. */
+static size_t scratch_floats(const nn_conv_desc *d) {
     size_t ckk = (size_t)d->C * d->K * d->K, p = (size_t)d->OH * d->OW;
-    return align16(2 * ckk * p + (size_t)d->OC * p);
+    if (use_wino(d)) return 2 * wino_buf_floats(d) + align16(cpu_wino_scratch_floats(d->H, d->W));
+    return align16(2 * ckk * p);
+}
+
+static size_t thread_floats(const nn_conv_desc *d) {
+    return scratch_floats(d) + align16((size_t)d->OC * d->OH * d->OW);
+}
+
+/* The transformed weights U and the flipped ones for the data gradient, shared. */
+static size_t wino_weight_floats(const nn_conv_desc *d) {
+    return use_wino(d) ? align16(2 * 16 * (size_t)d->OC * d->C) : 0;
+}
+
+/* A task's partial weight gradient (dw, or Winograd's dU) comes first, then db. */
+static size_t part_w_floats(const nn_conv_desc *d) {
+    if (use_wino(d)) return 16 * (size_t)d->OC * d->C;
+    return (size_t)d->OC * d->C * d->K * d->K;
 }
 
 static size_t part_floats(const nn_conv_desc *d) {
-    return align16((size_t)d->OC * d->C * d->K * d->K + d->OC);
+    return align16(part_w_floats(d) + d->OC);
 }
 
 static int conv_tasks(const nn_conv_desc *d, int threads) {
@@ -46,8 +82,8 @@ static int conv_tasks(const nn_conv_desc *d, int threads) {
 
 size_t cpu_conv2d_ws_bytes(const nn_conv_desc *d, int threads) {
     if (threads < 1) threads = 1;
-    return ((size_t)threads * thread_floats(d) + (size_t)TASKS_PER_THREAD * threads *
-            part_floats(d)) * sizeof(float);
+    return ((size_t)threads * thread_floats(d) + wino_weight_floats(d) +
+            (size_t)TASKS_PER_THREAD * threads * part_floats(d)) * sizeof(float);
 }
 
 size_t cpu_conv_pool_ws_bytes(const nn_conv_desc *c, const nn_pool_desc *p, int threads) {
@@ -283,6 +319,7 @@ typedef struct conv_job {
     int32_t            *idx;
     const int32_t      *cidx;
     float              *ws;         /* per-thread scratch */
+    float              *U, *Uflip;  /* Winograd weights, or NULL */
     float              *parts_ws;   /* per-task partial weight and bias gradients */
     int                 parts;
 } conv_job;
@@ -295,24 +332,41 @@ HOT static void add_bias_relu(float *y, const float *b, int OC, size_t P, int re
     }
 }
 
+/* y (OC, H, W) = the "same" 3x3 convolution of x (C, H, W) through Winograd, with U the
+ * transformed weights [16][OC][C]; V and M are Winograd buffers, pp the padded plane. */
+static void wino_conv(int C, int OC, int H, int W, const float *U, const float *x, float *V,
+                      float *M, float *pp, float *y) {
+    int T = (H + 1) / 2 * ((W + 1) / 2);
+    cpu_wino_input(x, C, H, W, V, pp);
+    for (int xi = 0; xi < 16; xi++)    /* M[xi] (OC, T) = U[xi] (OC, C) . V[xi] (C, T) */
+        cpu_gemm1(0, 0, OC, T, C, 1.0f, U + (size_t)xi * OC * C, C, V + (size_t)xi * C * T, T,
+                  0.0f, M + (size_t)xi * OC * T, T);
+    cpu_wino_output(M, OC, H, W, y);
+}
+
 static void fwd_task(void *ctx, int task, int thread) {
     const conv_job     *j = ctx;
     const nn_conv_desc *d = j->d;
     size_t ckk = (size_t)d->C * d->K * d->K, P = (size_t)d->OH * d->OW;
     size_t in_sz = (size_t)d->C * d->H * d->W, out_sz = (size_t)d->OC * P;
     float *cols  = j->ws + thread * thread_floats(d);
-    float *plane = cols + 2 * ckk * P;
+    float *plane = cols + scratch_floats(d);
     int    pointwise = d->K == 1 && d->stride == 1 && d->pad == 0;
     int    lo, hi;
     cpu_split(d->N, j->parts, task, &lo, &hi);
     for (int n = lo; n < hi; n++) {
         const float *x = j->x + n * in_sz;
         float       *y = j->pool ? plane : j->y + n * out_sz;
-        const float *src = x;
-        if (!pointwise) { im2col(d, x, cols); src = cols; }
-        /* y (OC, P) = w (OC, CKK) . cols (CKK, P); then + b, ReLU */
-        cpu_gemm1(0, 0, d->OC, (int)P, (int)ckk, 1.0f, j->w, (int)ckk, src, (int)P, 0.0f, y,
-                  (int)P);
+        if (j->U) {
+            float *M = cols + wino_buf_floats(d);
+            wino_conv(d->C, d->OC, d->H, d->W, j->U, x, cols, M, M + wino_buf_floats(d), y);
+        } else {
+            const float *src = x;
+            if (!pointwise) { im2col(d, x, cols); src = cols; }
+            /* y (OC, P) = w (OC, CKK) . cols (CKK, P); then + b, ReLU */
+            cpu_gemm1(0, 0, d->OC, (int)P, (int)ckk, 1.0f, j->w, (int)ckk, src, (int)P, 0.0f,
+                      y, (int)P);
+        }
         if (j->pool) {
             const nn_pool_desc *p = j->pool;
             size_t po = (size_t)p->OH * p->OW;
@@ -326,8 +380,13 @@ static void fwd_task(void *ctx, int task, int thread) {
     }
 }
 
-static void conv_forward(const conv_job *j) {
-    ((conv_job *)j)->parts = conv_tasks(j->d, nn_get_threads());
+static void conv_forward(conv_job *j) {
+    int threads = nn_get_threads();
+    j->parts = conv_tasks(j->d, threads);
+    if (use_wino(j->d)) {
+        j->U = j->ws + (size_t)threads * thread_floats(j->d);
+        cpu_wino_weights(j->w, j->d->OC, j->d->C, j->U, NULL);
+    }
     nn_parallel_for(j->parts, fwd_task, (void *)j);
 }
 
@@ -372,6 +431,21 @@ HOT static void row_sums_add(const float *dy, int OC, size_t P, float *db) {
     }
 }
 
+/* One image's Winograd backward: dU (16, OC, C) += sum over tiles of the transformed
+ * gradient times the transformed input; dx = the "same" convolution of dy with the
+ * flipped weights (Uflip), when dx is wanted. */
+static void wino_bwd(const nn_conv_desc *d, const conv_job *j, const float *x,
+                     const float *dy, float *dx, float *buf, float *dU) {
+    int    C = d->C, OC = d->OC, H = d->H, W = d->W, T = (int)wino_tiles(d);
+    float *V = buf, *D = buf + wino_buf_floats(d), *pp = D + wino_buf_floats(d);
+    cpu_wino_input(x, C, H, W, V, pp);
+    cpu_wino_grad(dy, OC, H, W, D);
+    for (int xi = 0; xi < 16; xi++)    /* dU[xi] (OC, C) += D[xi] (OC, T) . V[xi]^T (T, C) */
+        cpu_gemm1(0, 1, OC, C, T, 1.0f, D + (size_t)xi * OC * T, T, V + (size_t)xi * C * T, T,
+                  1.0f, dU + (size_t)xi * OC * C, C);
+    if (dx) wino_conv(OC, C, H, W, j->Uflip, dy, V, D, pp, dx);
+}
+
 static void bwd_task(void *ctx, int task, int thread) {
     const conv_job     *j = ctx;
     const nn_conv_desc *d = j->d;
@@ -379,14 +453,14 @@ static void bwd_task(void *ctx, int task, int thread) {
     size_t in_sz = (size_t)d->C * d->H * d->W, out_sz = (size_t)d->OC * P;
     float *cols  = j->ws + thread * thread_floats(d);
     float *dcols = cols + ckk * P;
-    float *plane = dcols + ckk * P;
+    float *plane = cols + scratch_floats(d);
     /* this task's partial sums, added up by the caller */
     float *dw    = j->parts_ws + task * part_floats(d);
-    float *db    = dw + (size_t)d->OC * ckk;
+    float *db    = dw + part_w_floats(d);
     int    pointwise = d->K == 1 && d->stride == 1 && d->pad == 0;
     int    lo, hi;
     cpu_split(d->N, j->parts, task, &lo, &hi);
-    memset(dw, 0, ((size_t)d->OC * ckk + d->OC) * sizeof *dw);
+    memset(dw, 0, (part_w_floats(d) + d->OC) * sizeof *dw);
     for (int n = lo; n < hi; n++) {
         const float *x  = j->x + n * in_sz;
         const float *dy = j->dy + n * out_sz;
@@ -396,6 +470,11 @@ static void bwd_task(void *ctx, int task, int thread) {
             unpool_relu(j->pool, d->OC, P, j->py + n * po, j->cidx + n * po, j->dy + n * po,
                         plane, db);
             dy = plane;
+        }
+        if (j->U) {
+            wino_bwd(d, j, x, dy, dx, cols, dw);
+            if (!j->pool) row_sums_add(dy, d->OC, P, db);
+            continue;
         }
         const float *src = x;
         if (!pointwise) { im2col(d, x, cols); src = cols; }
@@ -420,22 +499,30 @@ static void conv_backward(conv_job *j) {
     const nn_conv_desc *d = j->d;
     int threads = nn_get_threads();
     j->parts = conv_tasks(d, threads);
-    j->parts_ws = j->ws + (size_t)threads * thread_floats(d);
+    float *shared = j->ws + (size_t)threads * thread_floats(d);
+    j->parts_ws = shared + wino_weight_floats(d);
+    if (use_wino(d)) {
+        j->U = shared;
+        j->Uflip = shared + 16 * (size_t)d->OC * d->C;
+        cpu_wino_weights(j->w, d->OC, d->C, j->U, j->Uflip);
+    }
     nn_parallel_for(j->parts, bwd_task, j);
-    /* Add the partial sums in task order: the same result for the same thread count. */
-    size_t ckk = (size_t)d->C * d->K * d->K;
-    size_t nw  = (size_t)d->OC * ckk;
+    /* Add the partial sums in task order: the same result for the same thread count;
+     * Winograd's are then turned into dw once (the transform is linear). */
+    size_t nw = part_w_floats(d);
+    float *acc = j->U ? j->parts_ws : j->dw;   /* Winograd: sum in place in part 0 */
     for (int t = 0; t < j->parts; t++) {
         const float *pw = j->parts_ws + t * part_floats(d);
         const float *pb = pw + nw;
         if (t == 0) {
-            memcpy(j->dw, pw, nw * sizeof *pw);
+            if (acc != pw) memcpy(acc, pw, nw * sizeof *pw);
             memcpy(j->db, pb, d->OC * sizeof *pb);
             continue;
         }
-        for (size_t i = 0; i < nw; i++) j->dw[i] += pw[i];
+        for (size_t i = 0; i < nw; i++) acc[i] += pw[i];
         for (int i = 0; i < d->OC; i++) j->db[i] += pb[i];
     }
+    if (j->U) cpu_wino_wgrad_finish(acc, d->OC, d->C, j->dw);
 }
 
 void cpu_conv2d_bwd(const nn_conv_desc *d, const float *x, const float *w, const float *dy,

@@ -142,6 +142,12 @@ static void test_conv(void) {
     test_conv_pool_case(3, 1, 28, 28, 4);       /* the CNN's conv1: 14 pooled columns */
     test_conv_pool_case(2, 3, 14, 14, 5);       /* conv2: 7 pooled columns */
     test_conv_pool_case(2, 2, 40, 36, 3);       /* more than 16 pooled columns */
+    /* 3x3 same convolutions with C >= 2 run through Winograd F(2x2, 3x3): the CNN's conv2
+     * shape (AVX-512 transforms), and planes wider than 30 columns with odd sizes (the
+     * portable transforms) */
+    test_conv_case(2, 32, 14, 14, 64, 3, 1, 1);
+    test_conv_pool_case(2, 32, 14, 14, 64);
+    test_conv_case(2, 4, 33, 31, 3, 3, 1, 1);
 }
 
 /* ---------------------------------------------------------------- pooling */

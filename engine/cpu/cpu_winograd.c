@@ -1,0 +1,371 @@
+/* cpu_winograd.c: the Winograd F(2x2, 3x3) transforms for 3x3, stride-1, pad-1
+ * ("same") convolutions: weights, input tiles, output tiles, and the two transforms the
+ * weight gradient needs. Not the driver (cpu_conv.c calls these per image and runs the 16
+ * GEMMs between them through OpenBLAS), and no other kernel size or stride.
+ *
+ * Why: a 3x3 convolution computes each 2x2 block of outputs with 16 products per input
+ * and output channel pair instead of 36, so the GEMMs shrink 2.25x; the transforms are
+ * additions over small tiles. For the CNN's conv2 (32 -> 64 channels, 14x14) the three
+ * GEMMs of training (forward, data gradient, weight gradient) take less than half the
+ * time of the im2col ones. Results differ from direct convolution by rounding only.
+ *
+ * The algebra (Lavin and Gray 2015): with a tile d (4x4 of the padded input) and a
+ * kernel g (3x3), the 2x2 output is A^T [(G g G^T) . (B^T d B)] A, where
+ *   B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1],  G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1],
+ *   A^T = [1 1 1 0; 0 1 -1 -1].
+ * Its adjoint gives the weight gradient: dg = G^T [sum over tiles (A dy A^T) . (B^T d B)] G.
+ * The data gradient is the same forward convolution of dy with the kernels flipped and
+ * input/output channels swapped.
+ *
+ * Layouts: tiles t = ty * TW + tx, TH = ceil(H / 2), TW = ceil(W / 2), T = TH * TW;
+ * transformed tiles V[xi][c][t] and M[xi][oc][t] with xi = 4 i + j the 16 positions of
+ * the 4x4 tile; transformed weights U[xi][oc][c]. */
+#include <string.h>
+
+#include "engine/cpu/cpu.h"
+
+#pragma GCC optimize("O3")
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HOT __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define HOT
+#endif
+
+/* u (4x4) = G g G^T for one 3x3 kernel g (row-major); `flip` uses g rotated by 180 deg. */
+static void kernel_tf(const float *g0, int flip, float *u, size_t stride) {
+    float g[9], t[4][3];
+    for (int i = 0; i < 9; i++) g[i] = flip ? g0[8 - i] : g0[i];
+    for (int c = 0; c < 3; c++) {      /* t = G g: rows of G over the columns of g */
+        float a = g[c], b = g[3 + c], e = g[6 + c];
+        t[0][c] = a;
+        t[1][c] = 0.5f * (a + b + e);
+        t[2][c] = 0.5f * (a - b + e);
+        t[3][c] = e;
+    }
+    for (int r = 0; r < 4; r++) {      /* u = t G^T */
+        float a = t[r][0], b = t[r][1], e = t[r][2];
+        u[(4 * r + 0) * stride] = a;
+        u[(4 * r + 1) * stride] = 0.5f * (a + b + e);
+        u[(4 * r + 2) * stride] = 0.5f * (a - b + e);
+        u[(4 * r + 3) * stride] = e;
+    }
+}
+
+void cpu_wino_weights(const float *w, int OC, int C, float *U, float *Uflip) {
+    size_t s = (size_t)OC * C;
+    for (int oc = 0; oc < OC; oc++)
+        for (int c = 0; c < C; c++) {
+            const float *g = w + ((size_t)oc * C + c) * 9;
+            kernel_tf(g, 0, U + (size_t)oc * C + c, s);              /* U[xi][oc][c] */
+            if (Uflip) kernel_tf(g, 1, Uflip + (size_t)c * OC + oc, s); /* [xi][c][oc] */
+        }
+}
+
+/* dw (OC, C, 3, 3) = G^T dU G for each channel pair; dU[xi][oc][c]. */
+void cpu_wino_wgrad_finish(const float *dU, int OC, int C, float *dw) {
+    size_t s = (size_t)OC * C;
+    for (int oc = 0; oc < OC; oc++)
+        for (int c = 0; c < C; c++) {
+            const float *u = dU + (size_t)oc * C + c;
+            float        t[3][4], *g = dw + ((size_t)oc * C + c) * 9;
+            for (int j = 0; j < 4; j++) {   /* t = G^T u over the rows */
+                float a = u[(0 + j) * s], b = u[(4 + j) * s], e = u[(8 + j) * s], f = u[(12 + j) * s];
+                t[0][j] = a + 0.5f * (b + e);
+                t[1][j] = 0.5f * (b - e);
+                t[2][j] = 0.5f * (b + e) + f;
+            }
+            for (int r = 0; r < 3; r++) {   /* g = t G */
+                float a = t[r][0], b = t[r][1], e = t[r][2], f = t[r][3];
+                g[3 * r + 0] = a + 0.5f * (b + e);
+                g[3 * r + 1] = 0.5f * (b - e);
+                g[3 * r + 2] = 0.5f * (b + e) + f;
+            }
+        }
+}
+
+size_t cpu_wino_scratch_floats(int H, int W) {
+    int TH = (H + 1) / 2, TW = (W + 1) / 2;
+    return (size_t)(2 * TH + 2) * (2 * TW + 2);
+}
+
+/* V[xi][c][t] = B^T d B for every tile of the C planes of x (C, H, W), zero padding of 1
+ * around and beyond odd sizes; pp is scratch of cpu_wino_scratch_floats(H, W). */
+HOT static void input_scalar(const float *x, int C, int H, int W, float *V, float *pp) {
+    int TH = (H + 1) / 2, TW = (W + 1) / 2, T = TH * TW, PW = 2 * TW + 2, PH = 2 * TH + 2;
+    size_t xs = (size_t)C * T;           /* distance between xi planes */
+    memset(pp, 0, (size_t)PH * PW * sizeof *pp);
+    for (int c = 0; c < C; c++) {
+        const float *xc = x + (size_t)c * H * W;
+        for (int h = 0; h < H; h++) memcpy(pp + (size_t)(h + 1) * PW + 1, xc + (size_t)h * W, W * sizeof *pp);
+        float *vc = V + (size_t)c * T;
+        for (int ty = 0; ty < TH; ty++) {
+            const float *p0 = pp + (size_t)2 * ty * PW, *p1 = p0 + PW, *p2 = p1 + PW, *p3 = p2 + PW;
+            float rw[4][PW];             /* B^T applied down the columns */
+            for (int s = 0; s < PW; s++) {
+                rw[0][s] = p0[s] - p2[s];
+                rw[1][s] = p1[s] + p2[s];
+                rw[2][s] = p2[s] - p1[s];
+                rw[3][s] = p1[s] - p3[s];
+            }
+            float *v = vc + (size_t)ty * TW;
+            for (int i = 0; i < 4; i++) {
+                const float *q = rw[i];
+                float *v0 = v + (4 * i + 0) * xs, *v1 = v + (4 * i + 1) * xs;
+                float *v2 = v + (4 * i + 2) * xs, *v3 = v + (4 * i + 3) * xs;
+                for (int tx = 0; tx < TW; tx++) {
+                    float a = q[2 * tx], b = q[2 * tx + 1], e = q[2 * tx + 2], f = q[2 * tx + 3];
+                    v0[tx] = a - e;
+                    v1[tx] = b + e;
+                    v2[tx] = e - b;
+                    v3[tx] = b - f;
+                }
+            }
+        }
+        /* the borders of pp stay zero; the interior is overwritten by the next plane */
+    }
+}
+
+/* y (OC, H, W) = A^T m A for every tile of M[xi][oc][t]. */
+HOT static void output_scalar(const float *M, int OC, int H, int W, float *y) {
+    int TH = (H + 1) / 2, TW = (W + 1) / 2, T = TH * TW;
+    size_t xs = (size_t)OC * T;
+    for (int oc = 0; oc < OC; oc++) {
+        const float *mc = M + (size_t)oc * T;
+        float       *yc = y + (size_t)oc * H * W;
+        for (int ty = 0; ty < TH; ty++) {
+            float sp[2][4][TW];          /* A^T applied down the columns */
+            const float *m = mc + (size_t)ty * TW;
+            for (int j = 0; j < 4; j++) {   /* A^T down the columns */
+                const float *m0 = m + j * xs, *m1 = m + (4 + j) * xs, *m2 = m + (8 + j) * xs,
+                            *m3 = m + (12 + j) * xs;
+                float *s0 = sp[0][j], *s1 = sp[1][j];
+                for (int tx = 0; tx < TW; tx++) {
+                    s0[tx] = m0[tx] + m1[tx] + m2[tx];
+                    s1[tx] = m1[tx] - m2[tx] - m3[tx];
+                }
+            }
+            for (int a = 0; a < 2; a++) {
+                int h = 2 * ty + a;
+                if (h >= H) break;
+                float *yr = yc + (size_t)h * W;
+                const float *q0 = sp[a][0], *q1 = sp[a][1], *q2 = sp[a][2], *q3 = sp[a][3];
+                if (2 * TW == W) {
+                    for (int tx = 0; tx < TW; tx++) {
+                        yr[2 * tx]     = q0[tx] + q1[tx] + q2[tx];
+                        yr[2 * tx + 1] = q1[tx] - q2[tx] - q3[tx];
+                    }
+                } else {
+                    for (int tx = 0; tx < TW; tx++) {
+                        yr[2 * tx] = q0[tx] + q1[tx] + q2[tx];
+                        if (2 * tx + 1 < W) yr[2 * tx + 1] = q1[tx] - q2[tx] - q3[tx];
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* D[xi][oc][t] = A g A^T for every 2x2 tile g of dy (OC, H, W), zero beyond odd sizes:
+ * the output-side transform of the weight gradient. */
+HOT static void grad_scalar(const float *dy, int OC, int H, int W, float *D) {
+    int TH = (H + 1) / 2, TW = (W + 1) / 2, T = TH * TW;
+    size_t xs = (size_t)OC * T;
+    for (int oc = 0; oc < OC; oc++) {
+        const float *gc = dy + (size_t)oc * H * W;
+        float       *dc = D + (size_t)oc * T;
+        for (int ty = 0; ty < TH; ty++) {
+            float a0[TW], a1[TW], c0[TW], c1[TW];
+            const float *r0 = gc + (size_t)2 * ty * W, *r1 = r0 + W;
+            int has1 = 2 * ty + 1 < H;
+            for (int tx = 0; tx < TW; tx++) {   /* the tile's four values, zero outside */
+                int in1 = 2 * tx + 1 < W;
+                a0[tx] = r0[2 * tx];
+                a1[tx] = in1 ? r0[2 * tx + 1] : 0.0f;
+                c0[tx] = has1 ? r1[2 * tx] : 0.0f;
+                c1[tx] = has1 && in1 ? r1[2 * tx + 1] : 0.0f;
+            }
+            /* rows of A g: (g0, g0 + g1, g0 - g1, -g1) with g0, g1 the tile's two rows;
+             * then the same along each row */
+            float *d = dc + (size_t)ty * TW;
+            float p[4][TW], q[4][TW];
+            for (int tx = 0; tx < TW; tx++) {
+                p[0][tx] = a0[tx];          q[0][tx] = a1[tx];
+                p[1][tx] = a0[tx] + c0[tx]; q[1][tx] = a1[tx] + c1[tx];
+                p[2][tx] = a0[tx] - c0[tx]; q[2][tx] = a1[tx] - c1[tx];
+                p[3][tx] = -c0[tx];         q[3][tx] = -c1[tx];
+            }
+            for (int i = 0; i < 4; i++) {
+                float *d0 = d + (4 * i + 0) * xs, *d1 = d + (4 * i + 1) * xs;
+                float *d2 = d + (4 * i + 2) * xs, *d3 = d + (4 * i + 3) * xs;
+                for (int tx = 0; tx < TW; tx++) {
+                    d0[tx] = p[i][tx];
+                    d1[tx] = p[i][tx] + q[i][tx];
+                    d2[tx] = p[i][tx] - q[i][tx];
+                    d3[tx] = -q[i][tx];
+                }
+            }
+        }
+    }
+}
+
+/* ---------------------------------------------------------------- AVX-512 transforms */
+
+/* Planes up to 30 columns wide (15 tiles): a row of the padded input (W + 2 <= 32 values)
+ * is two registers, and the tiles of one tile row are the lanes of one register; even and
+ * odd columns are separated with two-register permutes. Rows are read straight from the
+ * unpadded planes with masked loads (masked-off lanes never fault), so nothing is copied
+ * or zero-filled. Same arithmetic, in the same order, as the scalar loops above. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+
+static int avx512_ok(int W) {
+    static int cached = -1;
+    if (cached < 0) { __builtin_cpu_init(); cached = __builtin_cpu_supports("avx512f") != 0; }
+    return cached && W <= 30;
+}
+
+static __mmask16 lanes(int n) {   /* the first n lanes, n clamped to [0, 16] */
+    return (__mmask16)(n <= 0 ? 0 : n >= 16 ? 0xFFFF : (1u << n) - 1);
+}
+
+/* Row r of the padded plane (column s = input column s - 1), as lanes 0-15 and 16-31. */
+__attribute__((target("avx512f")))
+static inline void padded_row(const float *xc, int H, int W, int r, __m512 *lo, __m512 *hi) {
+    if (r < 1 || r > H) { *lo = *hi = _mm512_setzero_ps(); return; }
+    const float *p = xc + (size_t)(r - 1) * W - 1;     /* lane s reads input column s - 1 */
+    __mmask16 mlo = (__mmask16)(lanes(W + 1) & ~1u);   /* columns 0..W-1 at lanes 1..W */
+    *lo = _mm512_maskz_loadu_ps(mlo, p);
+    *hi = _mm512_maskz_loadu_ps(lanes(W + 1 - 16), p + 16);
+}
+
+__attribute__((target("avx512f")))
+static void input_avx512(const float *x, int C, int H, int W, float *V) {
+    int TH = (H + 1) / 2, TW = (W + 1) / 2, T = TH * TW;
+    size_t    xs = (size_t)C * T;
+    __mmask16 mt = lanes(TW);
+    const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
+    const __m512i e1 = _mm512_add_epi32(ev, _mm512_set1_epi32(2));   /* lane 15 unused */
+    const __m512i o1 = _mm512_add_epi32(ev, _mm512_set1_epi32(3));
+    for (int c = 0; c < C; c++) {
+        const float *xc = x + (size_t)c * H * W;
+        float       *vc = V + (size_t)c * T;
+        for (int ty = 0; ty < TH; ty++) {
+            __m512 l0, h0, l1, h1, l2, h2, l3, h3;
+            padded_row(xc, H, W, 2 * ty, &l0, &h0);
+            padded_row(xc, H, W, 2 * ty + 1, &l1, &h1);
+            padded_row(xc, H, W, 2 * ty + 2, &l2, &h2);
+            padded_row(xc, H, W, 2 * ty + 3, &l3, &h3);
+            __m512 rl[4] = { _mm512_sub_ps(l0, l2), _mm512_add_ps(l1, l2), _mm512_sub_ps(l2, l1),
+                             _mm512_sub_ps(l1, l3) };
+            __m512 rh[4] = { _mm512_sub_ps(h0, h2), _mm512_add_ps(h1, h2), _mm512_sub_ps(h2, h1),
+                             _mm512_sub_ps(h1, h3) };
+            float *v = vc + (size_t)ty * TW;
+            for (int i = 0; i < 4; i++) {
+                __m512 a = _mm512_permutex2var_ps(rl[i], ev, rh[i]);
+                __m512 b = _mm512_permutex2var_ps(rl[i], od, rh[i]);
+                __m512 e = _mm512_permutex2var_ps(rl[i], e1, rh[i]);
+                __m512 f = _mm512_permutex2var_ps(rl[i], o1, rh[i]);
+                _mm512_mask_storeu_ps(v + (4 * i + 0) * xs, mt, _mm512_sub_ps(a, e));
+                _mm512_mask_storeu_ps(v + (4 * i + 1) * xs, mt, _mm512_add_ps(b, e));
+                _mm512_mask_storeu_ps(v + (4 * i + 2) * xs, mt, _mm512_sub_ps(e, b));
+                _mm512_mask_storeu_ps(v + (4 * i + 3) * xs, mt, _mm512_sub_ps(b, f));
+            }
+        }
+    }
+}
+
+__attribute__((target("avx512f")))
+static void output_avx512(const float *M, int OC, int H, int W, float *y) {
+    int TH = (H + 1) / 2, TW = (W + 1) / 2, T = TH * TW;
+    size_t    xs = (size_t)OC * T;
+    __mmask16 mt = lanes(TW), mlo = lanes(W), mhi = lanes(W - 16);
+    /* interleave even (a) and odd (b) outputs: lanes a0 b0 a1 b1 ... */
+    const __m512i il = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const __m512i ih = _mm512_add_epi32(il, _mm512_set1_epi32(8));
+    for (int oc = 0; oc < OC; oc++) {
+        const float *mc = M + (size_t)oc * T;
+        float       *yc = y + (size_t)oc * H * W;
+        for (int ty = 0; ty < TH; ty++) {
+            const float *m = mc + (size_t)ty * TW;
+            __m512 s0[4], s1[4];
+            for (int j = 0; j < 4; j++) {
+                __m512 m0 = _mm512_maskz_loadu_ps(mt, m + j * xs);
+                __m512 m1 = _mm512_maskz_loadu_ps(mt, m + (4 + j) * xs);
+                __m512 m2 = _mm512_maskz_loadu_ps(mt, m + (8 + j) * xs);
+                __m512 m3 = _mm512_maskz_loadu_ps(mt, m + (12 + j) * xs);
+                s0[j] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
+                s1[j] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
+            }
+            for (int a = 0; a < 2; a++) {
+                int h = 2 * ty + a;
+                if (h >= H) break;
+                __m512 *q = a ? s1 : s0;
+                __m512 ev = _mm512_add_ps(_mm512_add_ps(q[0], q[1]), q[2]);
+                __m512 od = _mm512_sub_ps(_mm512_sub_ps(q[1], q[2]), q[3]);
+                float *yr = yc + (size_t)h * W;
+                _mm512_mask_storeu_ps(yr, mlo, _mm512_permutex2var_ps(ev, il, od));
+                if (mhi) _mm512_mask_storeu_ps(yr + 16, mhi, _mm512_permutex2var_ps(ev, ih, od));
+            }
+        }
+    }
+}
+
+__attribute__((target("avx512f")))
+static void grad_avx512(const float *dy, int OC, int H, int W, float *D) {
+    int TH = (H + 1) / 2, TW = (W + 1) / 2, T = TH * TW;
+    size_t    xs = (size_t)OC * T;
+    __mmask16 mt = lanes(TW), mlo = lanes(W), mhi = lanes(W - 16);
+    const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
+    const __m512  zero = _mm512_setzero_ps();
+    for (int oc = 0; oc < OC; oc++) {
+        const float *gc = dy + (size_t)oc * H * W;
+        float       *dc = D + (size_t)oc * T;
+        for (int ty = 0; ty < TH; ty++) {
+            const float *r0 = gc + (size_t)2 * ty * W, *r1 = r0 + W;
+            int    has1 = 2 * ty + 1 < H;
+            __m512 l0 = _mm512_maskz_loadu_ps(mlo, r0), h0 = _mm512_maskz_loadu_ps(mhi, r0 + 16);
+            __m512 l1 = has1 ? _mm512_maskz_loadu_ps(mlo, r1) : zero;
+            __m512 h1 = has1 ? _mm512_maskz_loadu_ps(mhi, r1 + 16) : zero;
+            __m512 a0 = _mm512_permutex2var_ps(l0, ev, h0), a1 = _mm512_permutex2var_ps(l0, od, h0);
+            __m512 c0 = _mm512_permutex2var_ps(l1, ev, h1), c1 = _mm512_permutex2var_ps(l1, od, h1);
+            __m512 p[4] = { a0, _mm512_add_ps(a0, c0), _mm512_sub_ps(a0, c0), _mm512_sub_ps(zero, c0) };
+            __m512 q[4] = { a1, _mm512_add_ps(a1, c1), _mm512_sub_ps(a1, c1), _mm512_sub_ps(zero, c1) };
+            float *d = dc + (size_t)ty * TW;
+            for (int i = 0; i < 4; i++) {
+                _mm512_mask_storeu_ps(d + (4 * i + 0) * xs, mt, p[i]);
+                _mm512_mask_storeu_ps(d + (4 * i + 1) * xs, mt, _mm512_add_ps(p[i], q[i]));
+                _mm512_mask_storeu_ps(d + (4 * i + 2) * xs, mt, _mm512_sub_ps(p[i], q[i]));
+                _mm512_mask_storeu_ps(d + (4 * i + 3) * xs, mt, _mm512_sub_ps(zero, q[i]));
+            }
+        }
+    }
+}
+#else
+static int avx512_ok(int W) { (void)W; return 0; }
+static void input_avx512(const float *x, int C, int H, int W, float *V) {
+    (void)x; (void)C; (void)H; (void)W; (void)V;
+}
+static void output_avx512(const float *M, int OC, int H, int W, float *y) {
+    (void)M; (void)OC; (void)H; (void)W; (void)y;
+}
+static void grad_avx512(const float *dy, int OC, int H, int W, float *D) {
+    (void)dy; (void)OC; (void)H; (void)W; (void)D;
+}
+#endif
+
+void cpu_wino_input(const float *x, int C, int H, int W, float *V, float *pp) {
+    if (avx512_ok(W)) input_avx512(x, C, H, W, V);
+    else input_scalar(x, C, H, W, V, pp);
+}
+
+void cpu_wino_output(const float *M, int OC, int H, int W, float *y) {
+    if (avx512_ok(W)) output_avx512(M, OC, H, W, y);
+    else output_scalar(M, OC, H, W, y);
+}
+
+void cpu_wino_grad(const float *dy, int OC, int H, int W, float *D) {
+    if (avx512_ok(W)) grad_avx512(dy, OC, H, W, D);
+    else grad_scalar(dy, OC, H, W, D);
+}
