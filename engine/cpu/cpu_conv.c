@@ -405,9 +405,66 @@ void cpu_conv_pool_fwd(const nn_conv_desc *c, const nn_pool_desc *p, const float
 /* dconv (OC, P) of one image from the pooled gradient: zero, then each pooled gradient
  * goes to its argmax where the pooled output was positive (the ReLU mask). The bias
  * gradient, the sum of dconv per channel, is the sum of what was scattered. */
+#if defined(__x86_64__) && defined(__GNUC__)
+/* The 2x2 stride-2 case when the windows tile the plane exactly: every conv output gets
+ * written once, the gradient where it was the window's argmax, zero elsewhere, so the
+ * plane needs no zero fill and no scatter; 16 windows a step, rows rebuilt from the four
+ * window positions with interleaving permutes. */
+__attribute__((target("avx512f")))
+static void unpool2x2_relu_avx512(const nn_pool_desc *p, int OC, const float *py,
+                                  const int32_t *idx, const float *pdy, float *dconv, float *db) {
+    int    W = p->W, OH = p->OH, OW = p->OW;
+    size_t po = (size_t)OH * OW, P = (size_t)p->H * W;
+    const __m512i il = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const __m512i ih = _mm512_add_epi32(il, _mm512_set1_epi32(8));
+    const __m512i lane2 = _mm512_slli_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6,
+                                                             5, 4, 3, 2, 1, 0), 1);
+    const __m512  zero = _mm512_setzero_ps();
+    for (int oc = 0; oc < OC; oc++) {
+        const float   *yy = py + oc * po, *gg = pdy + oc * po;
+        const int32_t *ii = idx + oc * po;
+        float         *dc = dconv + oc * P;
+        __m512         s = zero;
+        for (int oh = 0; oh < OH; oh++) {
+            float *r0 = dc + (size_t)2 * oh * W, *r1 = r0 + W;
+            for (int ow = 0; ow < OW; ow += 16) {
+                int       n = OW - ow < 16 ? OW - ow : 16, k = oh * OW + ow;
+                __mmask16 mo = (__mmask16)(n == 16 ? 0xFFFF : (1u << n) - 1);
+                __mmask16 m0 = (__mmask16)(2 * n >= 16 ? 0xFFFF : (1u << (2 * n)) - 1);
+                __mmask16 m1 = (__mmask16)(2 * n >= 32 ? 0xFFFF : 2 * n > 16 ? (1u << (2 * n - 16)) - 1 : 0);
+                __m512  y = _mm512_maskz_loadu_ps(mo, yy + k), g = _mm512_maskz_loadu_ps(mo, gg + k);
+                __m512i at = _mm512_maskz_loadu_epi32(mo, ii + k);
+                g = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, zero, _CMP_GT_OQ), g);
+                s = _mm512_add_ps(s, g);
+                __m512i i0 = _mm512_add_epi32(_mm512_set1_epi32(2 * oh * W + 2 * ow), lane2);
+                __m512  a = _mm512_maskz_mov_ps(_mm512_cmpeq_epi32_mask(at, i0), g);
+                __m512  b = _mm512_maskz_mov_ps(
+                    _mm512_cmpeq_epi32_mask(at, _mm512_add_epi32(i0, _mm512_set1_epi32(1))), g);
+                __m512  c = _mm512_maskz_mov_ps(
+                    _mm512_cmpeq_epi32_mask(at, _mm512_add_epi32(i0, _mm512_set1_epi32(W))), g);
+                __m512  e = _mm512_maskz_mov_ps(
+                    _mm512_cmpeq_epi32_mask(at, _mm512_add_epi32(i0, _mm512_set1_epi32(W + 1))), g);
+                _mm512_mask_storeu_ps(r0 + 2 * ow, m0, _mm512_permutex2var_ps(a, il, b));
+                _mm512_mask_storeu_ps(r0 + 2 * ow + 16, m1, _mm512_permutex2var_ps(a, ih, b));
+                _mm512_mask_storeu_ps(r1 + 2 * ow, m0, _mm512_permutex2var_ps(c, il, e));
+                _mm512_mask_storeu_ps(r1 + 2 * ow + 16, m1, _mm512_permutex2var_ps(c, ih, e));
+            }
+        }
+        db[oc] += _mm512_reduce_add_ps(s);
+    }
+}
+#endif
+
 HOT static void unpool_relu(const nn_pool_desc *p, int OC, size_t P, const float *py,
                             const int32_t *idx, const float *pdy, float *dconv, float *db) {
     size_t po = (size_t)p->OH * p->OW;
+#if defined(__x86_64__) && defined(__GNUC__)
+    if (have_avx512() && p->kh == 2 && p->kw == 2 && p->stride == 2 && p->pad == 0 &&
+        p->H == 2 * p->OH && p->W == 2 * p->OW) {
+        unpool2x2_relu_avx512(p, OC, py, idx, pdy, dconv, db);
+        return;
+    }
+#endif
     memset(dconv, 0, (size_t)OC * P * sizeof *dconv);
     for (int oc = 0; oc < OC; oc++) {
         const float   *yy = py + oc * po, *gg = pdy + oc * po;
