@@ -83,25 +83,24 @@ static int safe_close(void *cookie) {
         char rep[4];
         write_all(o->fd, rep, (size_t)tui_utf8_put(0xFFFD, rep));
     }
-    free(o);
     return 0;
 }
 
-static FILE *wrap(FILE *f, const char *mode, int line_buffered) {
+/* The two filters' state lives as long as the process (the streams are flushed, not
+ * closed, at exit), so it is static rather than allocated. */
+static safe_out outs[2];
+
+static FILE *wrap(FILE *f, safe_out *o, const char *mode, int line_buffered) {
     fflush(f);
-    safe_out *o = xcalloc(1, sizeof *o);
     o->fd = fileno(f);
     cookie_io_functions_t io = {.write = safe_write, .close = safe_close};
     FILE *w = fopencookie(o, mode, io);
-    if (!w) {
-        free(o);
-        return f;
-    }
+    if (!w) return f;
     setvbuf(w, NULL, line_buffered ? _IOLBF : _IOFBF, BUFSIZ);
     return w;
 }
 
 void cli_safe_output(void) {
-    stdout = wrap(stdout, "w", isatty(STDOUT_FILENO));
-    stderr = wrap(stderr, "w", 1);
+    stdout = wrap(stdout, &outs[0], "w", isatty(STDOUT_FILENO));
+    stderr = wrap(stderr, &outs[1], "w", 1);
 }
