@@ -136,11 +136,17 @@ void nn_parallel_for(int n_tasks, void (*fn)(void *ctx, int task, int thread), v
     pthread_mutex_lock(&g_pool_lock);
     /* The last region's tasks are all done and its ticket is spent: publish this one. */
     unsigned g = atomic_load(&p->gen) + 1;
+    /* The ticket moves to the new generation first: a worker still in the last region's
+     * run_tasks may read the new n_tasks below, and its claim of an old-generation
+     * ticket must then fail. (With the ticket stored last, a worker that read the old
+     * ticket (t = old n_tasks) and the new, larger n_tasks claimed task t of the new
+     * region under the old generation, so one task ran twice, or with the last
+     * region's ctx.) No worker enters run_tasks for g before gen is published below. */
+    atomic_store(&p->ticket, (uint64_t)g << 32);
     p->fn = fn;
     p->ctx = ctx;
     atomic_store(&p->n_tasks, n_tasks);
     atomic_store(&p->done, 0);
-    atomic_store(&p->ticket, (uint64_t)g << 32);
     pthread_mutex_lock(&p->mu);
     atomic_store(&p->gen, g);
     pthread_cond_broadcast(&p->wake);
