@@ -342,6 +342,117 @@ static void grad_avx512(const float *dy, int OC, int H, int W, float *D) {
         }
     }
 }
+
+/* Planes up to 14 columns wide (7 tiles, the CNN's conv2): one padded row is one
+ * register, and two tile rows share a register (tiles ty * TW .. ty * TW + 2 TW - 1 are
+ * contiguous in the transformed layout), which halves the permutes, arithmetic and
+ * stores of the one-row-per-register loops above. Same arithmetic per value. */
+__attribute__((target("avx512f")))
+static __m512i pair_index(int TW, int off) {   /* lanes < TW from a, the rest from b */
+    int v[16];
+    for (int l = 0; l < 16; l++) v[l] = l < TW ? 2 * l + off : 16 + 2 * (l - TW) + off;
+    for (int l = 2 * TW; l < 16; l++) v[l] = 0;
+    return _mm512_loadu_si512(v);
+}
+
+__attribute__((target("avx512f")))
+static void input_pairs(const float *x, int C, int H, int W, float *V) {
+    int TH = (H + 1) / 2, TW = (W + 1) / 2, T = TH * TW;
+    size_t    xs = (size_t)C * T;
+    __m512i   ix[4] = { pair_index(TW, 0), pair_index(TW, 1), pair_index(TW, 2), pair_index(TW, 3) };
+    for (int c = 0; c < C; c++) {
+        const float *xc = x + (size_t)c * H * W;
+        float       *vc = V + (size_t)c * T;
+        for (int ty = 0; ty < TH; ty += 2) {
+            __mmask16 mt = lanes(ty + 1 < TH ? 2 * TW : TW);
+            __m512 r[6], unused;
+            for (int k = 0; k < 6; k++) padded_row(xc, H, W, 2 * ty + k, &r[k], &unused);
+            __m512 ra[4] = { _mm512_sub_ps(r[0], r[2]), _mm512_add_ps(r[1], r[2]),
+                             _mm512_sub_ps(r[2], r[1]), _mm512_sub_ps(r[1], r[3]) };
+            __m512 rb[4] = { _mm512_sub_ps(r[2], r[4]), _mm512_add_ps(r[3], r[4]),
+                             _mm512_sub_ps(r[4], r[3]), _mm512_sub_ps(r[3], r[5]) };
+            float *v = vc + (size_t)ty * TW;
+            for (int i = 0; i < 4; i++) {
+                __m512 a = _mm512_permutex2var_ps(ra[i], ix[0], rb[i]);
+                __m512 b = _mm512_permutex2var_ps(ra[i], ix[1], rb[i]);
+                __m512 e = _mm512_permutex2var_ps(ra[i], ix[2], rb[i]);
+                __m512 f = _mm512_permutex2var_ps(ra[i], ix[3], rb[i]);
+                _mm512_mask_storeu_ps(v + (4 * i + 0) * xs, mt, _mm512_sub_ps(a, e));
+                _mm512_mask_storeu_ps(v + (4 * i + 1) * xs, mt, _mm512_add_ps(b, e));
+                _mm512_mask_storeu_ps(v + (4 * i + 2) * xs, mt, _mm512_sub_ps(e, b));
+                _mm512_mask_storeu_ps(v + (4 * i + 3) * xs, mt, _mm512_sub_ps(b, f));
+            }
+        }
+    }
+}
+
+__attribute__((target("avx512f")))
+static void output_pairs(const float *M, int OC, int H, int W, float *y) {
+    int TH = (H + 1) / 2, TW = (W + 1) / 2, T = TH * TW;
+    size_t    xs = (size_t)OC * T;
+    __mmask16 mw = lanes(W);
+    int va[16], vb[16];   /* interleave even (first source) and odd outputs of one tile row */
+    for (int l = 0; l < 16; l++) {
+        va[l] = (l & 1 ? 16 : 0) + l / 2;
+        vb[l] = (l & 1 ? 16 : 0) + TW + l / 2;
+    }
+    const __m512i ia = _mm512_loadu_si512(va), ib = _mm512_loadu_si512(vb);
+    for (int oc = 0; oc < OC; oc++) {
+        const float *mc = M + (size_t)oc * T;
+        float       *yc = y + (size_t)oc * H * W;
+        for (int ty = 0; ty < TH; ty += 2) {
+            __mmask16    mt = lanes(ty + 1 < TH ? 2 * TW : TW);
+            const float *m = mc + (size_t)ty * TW;
+            __m512 s0[4], s1[4];
+            for (int j = 0; j < 4; j++) {
+                __m512 m0 = _mm512_maskz_loadu_ps(mt, m + j * xs);
+                __m512 m1 = _mm512_maskz_loadu_ps(mt, m + (4 + j) * xs);
+                __m512 m2 = _mm512_maskz_loadu_ps(mt, m + (8 + j) * xs);
+                __m512 m3 = _mm512_maskz_loadu_ps(mt, m + (12 + j) * xs);
+                s0[j] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
+                s1[j] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
+            }
+            for (int a = 0; a < 2; a++) {
+                __m512 *q = a ? s1 : s0;
+                __m512 ev = _mm512_add_ps(_mm512_add_ps(q[0], q[1]), q[2]);
+                __m512 od = _mm512_sub_ps(_mm512_sub_ps(q[1], q[2]), q[3]);
+                int h = 2 * ty + a;
+                if (h < H) _mm512_mask_storeu_ps(yc + (size_t)h * W, mw, _mm512_permutex2var_ps(ev, ia, od));
+                if (h + 2 < H) _mm512_mask_storeu_ps(yc + (size_t)(h + 2) * W, mw, _mm512_permutex2var_ps(ev, ib, od));
+            }
+        }
+    }
+}
+
+__attribute__((target("avx512f")))
+static void grad_pairs(const float *dy, int OC, int H, int W, float *D) {
+    int TH = (H + 1) / 2, TW = (W + 1) / 2, T = TH * TW;
+    size_t    xs = (size_t)OC * T;
+    __mmask16 mw = lanes(W);
+    const __m512i ie = pair_index(TW, 0), io = pair_index(TW, 1);
+    const __m512  zero = _mm512_setzero_ps();
+    for (int oc = 0; oc < OC; oc++) {
+        const float *gc = dy + (size_t)oc * H * W;
+        float       *dc = D + (size_t)oc * T;
+        for (int ty = 0; ty < TH; ty += 2) {
+            __mmask16 mt = lanes(ty + 1 < TH ? 2 * TW : TW);
+            __m512 r[4];   /* dy rows 2 ty .. 2 ty + 3, zero below the plane */
+            for (int k = 0; k < 4; k++)
+                r[k] = 2 * ty + k < H ? _mm512_maskz_loadu_ps(mw, gc + (size_t)(2 * ty + k) * W) : zero;
+            __m512 a0 = _mm512_permutex2var_ps(r[0], ie, r[2]), a1 = _mm512_permutex2var_ps(r[0], io, r[2]);
+            __m512 c0 = _mm512_permutex2var_ps(r[1], ie, r[3]), c1 = _mm512_permutex2var_ps(r[1], io, r[3]);
+            __m512 p[4] = { a0, _mm512_add_ps(a0, c0), _mm512_sub_ps(a0, c0), _mm512_sub_ps(zero, c0) };
+            __m512 q[4] = { a1, _mm512_add_ps(a1, c1), _mm512_sub_ps(a1, c1), _mm512_sub_ps(zero, c1) };
+            float *d = dc + (size_t)ty * TW;
+            for (int i = 0; i < 4; i++) {
+                _mm512_mask_storeu_ps(d + (4 * i + 0) * xs, mt, p[i]);
+                _mm512_mask_storeu_ps(d + (4 * i + 1) * xs, mt, _mm512_add_ps(p[i], q[i]));
+                _mm512_mask_storeu_ps(d + (4 * i + 2) * xs, mt, _mm512_sub_ps(p[i], q[i]));
+                _mm512_mask_storeu_ps(d + (4 * i + 3) * xs, mt, _mm512_sub_ps(zero, q[i]));
+            }
+        }
+    }
+}
 #else
 static int avx512_ok(int W) { (void)W; return 0; }
 static void input_avx512(const float *x, int C, int H, int W, float *V) {
@@ -353,19 +464,25 @@ static void output_avx512(const float *M, int OC, int H, int W, float *y) {
 static void grad_avx512(const float *dy, int OC, int H, int W, float *D) {
     (void)dy; (void)OC; (void)H; (void)W; (void)D;
 }
+#define input_pairs input_avx512
+#define output_pairs output_avx512
+#define grad_pairs grad_avx512
 #endif
 
 void cpu_wino_input(const float *x, int C, int H, int W, float *V, float *pp) {
-    if (avx512_ok(W)) input_avx512(x, C, H, W, V);
+    if (avx512_ok(W) && W <= 14) input_pairs(x, C, H, W, V);
+    else if (avx512_ok(W)) input_avx512(x, C, H, W, V);
     else input_scalar(x, C, H, W, V, pp);
 }
 
 void cpu_wino_output(const float *M, int OC, int H, int W, float *y) {
-    if (avx512_ok(W)) output_avx512(M, OC, H, W, y);
+    if (avx512_ok(W) && W <= 14) output_pairs(M, OC, H, W, y);
+    else if (avx512_ok(W)) output_avx512(M, OC, H, W, y);
     else output_scalar(M, OC, H, W, y);
 }
 
 void cpu_wino_grad(const float *dy, int OC, int H, int W, float *D) {
-    if (avx512_ok(W)) grad_avx512(dy, OC, H, W, D);
+    if (avx512_ok(W) && W <= 14) grad_pairs(dy, OC, H, W, D);
+    else if (avx512_ok(W)) grad_avx512(dy, OC, H, W, D);
     else grad_scalar(dy, OC, H, W, D);
 }

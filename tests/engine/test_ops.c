@@ -148,6 +148,8 @@ static void test_conv(void) {
     test_conv_case(2, 32, 14, 14, 64, 3, 1, 1);
     test_conv_pool_case(2, 32, 14, 14, 64);
     test_conv_case(2, 4, 33, 31, 3, 3, 1, 1);
+    test_conv_case(2, 3, 17, 22, 4, 3, 1, 1);   /* one tile row per register (15-30 columns) */
+    test_conv_case(3, 6, 9, 13, 5, 3, 1, 1);    /* two tile rows per register, odd sizes */
 }
 
 /* ---------------------------------------------------------------- pooling */
