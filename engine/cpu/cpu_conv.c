@@ -1,10 +1,13 @@
-/* cpu_conv.c: CPU convolution (im2col + sgemm per image) and pooling, forward and
+/* cpu_conv.c: CPU convolution (Winograd F(2x2, 3x3) for 3x3 "same" convolutions with
+ * several input channels, im2col + sgemm otherwise, per image) and pooling, forward and
  * backward, and the fused conv + ReLU + max pool of the CNN, split over the batch on the
- * engine's threads. Not linear layers or activations (cpu_ops.c).
+ * engine's threads. Not linear layers or activations (cpu_ops.c), nor the Winograd
+ * transforms themselves (cpu_winograd.c).
  *
- * Why per image: one image's im2col columns (at most a few hundred KB here) stay in L2
- * between im2col, the GEMM and the pooling, and the per-image GEMMs (e.g. 64x196x288)
- * run near OpenBLAS's best rate; threads take whole images, so nothing is shared.
+ * Why per image: one image's im2col columns or Winograd tiles (at most a few hundred KB
+ * here) stay in L2 between the transform, the GEMMs and the pooling, and the per-image
+ * GEMMs (e.g. 64x196x288, or Winograd's 16 of 64x49x32) run near OpenBLAS's best rate;
+ * threads take whole images, so nothing is shared.
  *
  * Letters: N batch, C input channels, H W input size, OC output channels, K kernel,
  * OH OW output size, P = OH*OW output pixels, CKK = C*K*K (one im2col column). */
@@ -23,9 +26,10 @@
 
 /* The batch is cut into more tasks than threads, so that when the machine is busy and
  * one thread stalls, the others take its remaining images. Scratch is per thread: cols
- * (CKK, P), dcols (CKK, P) and one conv output (OC, P) for the fused pooling; weight and
- * bias gradients are partial sums per task (OC, CKK) + (OC), added in task order, so a
- * result does not depend on which thread ran which task. */
+ * (CKK, P) and dcols (CKK, P), or two Winograd buffers, then one conv output (OC, P) for
+ * the fused pooling; weight and bias gradients are partial sums per task, (OC, CKK) or
+ * Winograd's (16, OC, C), + (OC), added in task order, so a result does not depend on
+ * which thread ran which task. */
 #define TASKS_PER_THREAD 4
 
 static size_t align16(size_t n) { return (n + 15) / 16 * 16; }   /* 64-byte blocks */
