@@ -42,8 +42,10 @@ void   cpu_avgpool_bwd(const nn_pool_desc *d, const float *dy, float *dx);
 /* cpu_winograd.c: F(2x2, 3x3) transforms for 3x3 stride-1 pad-1 convolutions, used by
  * cpu_conv.c. Transformed data is [16][channels][tiles], tiles = ceil(H/2) * ceil(W/2);
  * transformed weights [16][OC][C] (Uflip: the data gradient's, [16][C][OC]). */
-void   cpu_wino_weights(const float *w, int OC, int C, float *U, float *Uflip);
-void   cpu_wino_wgrad_finish(const float *dU, int OC, int C, float *dw);
+/* Output channels [oc_lo, oc_hi) of U (and Uflip when not NULL), and of dw. */
+void   cpu_wino_weights(const float *w, int OC, int C, int oc_lo, int oc_hi, float *U,
+                        float *Uflip);
+void   cpu_wino_wgrad_finish(const float *dU, int OC, int C, int oc_lo, int oc_hi, float *dw);
 size_t cpu_wino_scratch_floats(int H, int W);
 void   cpu_wino_input(const float *x, int C, int H, int W, float *V, float *pp);
 void   cpu_wino_output(const float *M, int OC, int H, int W, float *y);

@@ -384,12 +384,29 @@ static void fwd_task(void *ctx, int task, int thread) {
     }
 }
 
+static void wino_weights_task(void *ctx, int task, int thread) {
+    (void)thread;
+    const conv_job *j = ctx;
+    int lo, hi;
+    cpu_split(j->d->OC, j->parts, task, &lo, &hi);
+    cpu_wino_weights(j->w, j->d->OC, j->d->C, lo, hi, j->U, j->Uflip);
+}
+
+/* j->U (and j->Uflip when set) from j->w, split by output channel over the threads; the
+ * caller's task count is restored. */
+static void wino_weights(conv_job *j, int threads) {
+    int parts = j->parts;
+    j->parts = threads < j->d->OC ? threads : j->d->OC;
+    nn_parallel_for(j->parts, wino_weights_task, j);
+    j->parts = parts;
+}
+
 static void conv_forward(conv_job *j) {
     int threads = nn_get_threads();
     j->parts = conv_tasks(j->d, threads);
     if (use_wino(j->d)) {
         j->U = j->ws + (size_t)threads * thread_floats(j->d);
-        cpu_wino_weights(j->w, j->d->OC, j->d->C, j->U, NULL);
+        wino_weights(j, threads);
     }
     nn_parallel_for(j->parts, fwd_task, (void *)j);
 }
@@ -556,6 +573,38 @@ static void bwd_task(void *ctx, int task, int thread) {
     }
 }
 
+/* Adds the tasks' partial weight gradients, output channels split over the threads.
+ * Every element is summed in task order, whatever the split: the same result for the
+ * same thread count. Winograd's sums (dU, in place in part 0) then become dw; the
+ * transform is linear, so once per call is enough. */
+typedef struct sum_job {
+    conv_job *j;
+    int       chunks;
+} sum_job;
+
+static void sum_task(void *ctx, int task, int thread) {
+    (void)thread;
+    const sum_job      *sj = ctx;
+    const conv_job     *j = sj->j;
+    const nn_conv_desc *d = j->d;
+    int    lo, hi;
+    cpu_split(d->OC, sj->chunks, task, &lo, &hi);
+    /* rows [lo, hi) of each block: dU has 16 blocks (OC, C), dw one (OC, C K K) */
+    int    blocks = j->U ? 16 : 1;
+    size_t row = j->U ? (size_t)d->C : (size_t)d->C * d->K * d->K;
+    float *acc = j->U ? j->parts_ws : j->dw;
+    for (int bl = 0; bl < blocks; bl++) {
+        size_t off = (size_t)bl * d->OC * row + (size_t)lo * row, n = (size_t)(hi - lo) * row;
+        float *a = acc + off;
+        for (int t = 0; t < j->parts; t++) {
+            const float *pw = j->parts_ws + t * part_floats(d) + off;
+            if (t == 0) { if (a != pw) memcpy(a, pw, n * sizeof *a); continue; }
+            for (size_t i = 0; i < n; i++) a[i] += pw[i];
+        }
+    }
+    if (j->U) cpu_wino_wgrad_finish(acc, d->OC, d->C, lo, hi, j->dw);
+}
+
 static void conv_backward(conv_job *j) {
     const nn_conv_desc *d = j->d;
     int threads = nn_get_threads();
@@ -565,25 +614,15 @@ static void conv_backward(conv_job *j) {
     if (use_wino(d)) {
         j->U = shared;
         j->Uflip = shared + 16 * (size_t)d->OC * d->C;
-        cpu_wino_weights(j->w, d->OC, d->C, j->U, j->Uflip);
+        wino_weights(j, threads);
     }
     nn_parallel_for(j->parts, bwd_task, j);
-    /* Add the partial sums in task order: the same result for the same thread count;
-     * Winograd's are then turned into dw once (the transform is linear). */
-    size_t nw = part_w_floats(d);
-    float *acc = j->U ? j->parts_ws : j->dw;   /* Winograd: sum in place in part 0 */
     for (int t = 0; t < j->parts; t++) {
-        const float *pw = j->parts_ws + t * part_floats(d);
-        const float *pb = pw + nw;
-        if (t == 0) {
-            if (acc != pw) memcpy(acc, pw, nw * sizeof *pw);
-            memcpy(j->db, pb, d->OC * sizeof *pb);
-            continue;
-        }
-        for (size_t i = 0; i < nw; i++) acc[i] += pw[i];
-        for (int i = 0; i < d->OC; i++) j->db[i] += pb[i];
+        const float *pb = j->parts_ws + t * part_floats(d) + part_w_floats(d);
+        for (int i = 0; i < d->OC; i++) j->db[i] = t ? j->db[i] + pb[i] : pb[i];
     }
-    if (j->U) cpu_wino_wgrad_finish(acc, d->OC, d->C, j->dw);
+    sum_job sj = { j, threads < d->OC ? threads : d->OC };
+    nn_parallel_for(sj.chunks, sum_task, &sj);
 }
 
 void cpu_conv2d_bwd(const nn_conv_desc *d, const float *x, const float *w, const float *dy,

@@ -51,9 +51,10 @@ static void kernel_tf(const float *g0, int flip, float *u, size_t stride) {
     }
 }
 
-void cpu_wino_weights(const float *w, int OC, int C, float *U, float *Uflip) {
+void cpu_wino_weights(const float *w, int OC, int C, int oc_lo, int oc_hi, float *U,
+                      float *Uflip) {
     size_t s = (size_t)OC * C;
-    for (int oc = 0; oc < OC; oc++)
+    for (int oc = oc_lo; oc < oc_hi; oc++)
         for (int c = 0; c < C; c++) {
             const float *g = w + ((size_t)oc * C + c) * 9;
             kernel_tf(g, 0, U + (size_t)oc * C + c, s);              /* U[xi][oc][c] */
@@ -61,10 +62,11 @@ void cpu_wino_weights(const float *w, int OC, int C, float *U, float *Uflip) {
         }
 }
 
-/* dw (OC, C, 3, 3) = G^T dU G for each channel pair; dU[xi][oc][c]. */
-void cpu_wino_wgrad_finish(const float *dU, int OC, int C, float *dw) {
+/* dw (OC, C, 3, 3) = G^T dU G for each channel pair of output channels [oc_lo, oc_hi);
+ * dU[xi][oc][c]. */
+void cpu_wino_wgrad_finish(const float *dU, int OC, int C, int oc_lo, int oc_hi, float *dw) {
     size_t s = (size_t)OC * C;
-    for (int oc = 0; oc < OC; oc++)
+    for (int oc = oc_lo; oc < oc_hi; oc++)
         for (int c = 0; c < C; c++) {
             const float *u = dU + (size_t)oc * C + c;
             float        t[3][4], *g = dw + ((size_t)oc * C + c) * 9;
