@@ -154,24 +154,26 @@ static void test_conv(void) {
 
 /* ---------------------------------------------------------------- pooling */
 
-static void test_pool(void) {
-    /* max pool 2x2 (vector path) against a reference, ties resolved to the first */
-    nn_pool_desc d = { .N = 2, .C = 3, .H = 10, .W = 38, .kh = 2, .kw = 2, .stride = 2,
-                       .OH = 5, .OW = 19 };
-    size_t nx = 2 * 3 * 10 * 38, ny = 2 * 3 * 5 * 19;
+/* max pool 2x2 against a reference, ties resolved to the first; odd sizes leave the
+ * last row or column out */
+static void test_maxpool_case(int H, int W) {
+    int OH = H / 2, OW = W / 2;
+    nn_pool_desc d = { .N = 2, .C = 3, .H = H, .W = W, .kh = 2, .kw = 2, .stride = 2,
+                       .OH = OH, .OW = OW };
+    size_t nx = (size_t)6 * H * W, ny = (size_t)6 * OH * OW;
     float *x = rnd(nx, 9), *y = malloc(ny * 4), *dy = rnd(ny, 10), *dx = malloc(nx * 4);
     int32_t *idx = malloc(ny * 4);
     x[0] = x[1] = 5.0f;   /* a tie: the first wins */
     be->maxpool_fwd(&d, x, y, idx);
     int ok = 1;
     for (int pl = 0; pl < 6; pl++)
-        for (int oh = 0; oh < 5; oh++)
-            for (int ow = 0; ow < 19; ow++) {
-                const float *p = x + (size_t)pl * 380;
-                int best = 2 * oh * 38 + 2 * ow;
-                int cand[4] = { best, best + 1, best + 38, best + 39 };
+        for (int oh = 0; oh < OH; oh++)
+            for (int ow = 0; ow < OW; ow++) {
+                const float *p = x + (size_t)pl * H * W;
+                int best = 2 * oh * W + 2 * ow;
+                int cand[4] = { best, best + 1, best + W, best + W + 1 };
                 for (int k = 1; k < 4; k++) if (p[cand[k]] > p[best]) best = cand[k];
-                size_t o = (size_t)pl * 95 + oh * 19 + ow;
+                size_t o = (size_t)pl * OH * OW + oh * OW + ow;
                 ok &= y[o] == p[best] && idx[o] == best;
             }
     CHECK(ok);
@@ -182,6 +184,13 @@ static void test_pool(void) {
     for (size_t i = 0; i < ny; i++) sy += dy[i];
     CHECK_NEAR(sx, sy, 1e-4);   /* every pooled gradient lands exactly once */
     CHECK(dx[0] == dy[0] && dx[1] == 0);
+    free(x); free(y); free(dy); free(dx); free(idx);
+}
+
+static void test_pool(void) {
+    test_maxpool_case(10, 38);   /* 19 columns: a full register and a partial one */
+    test_maxpool_case(9, 13);    /* at most 8 columns: two rows per register */
+    test_maxpool_case(7, 15);    /* an odd number of pooled rows */
 
     /* average pool 3x3 stride 1 pad 1: interior value is the window mean */
     nn_pool_desc a = { .N = 1, .C = 1, .H = 4, .W = 4, .kh = 3, .kw = 3, .stride = 1, .pad = 1,
@@ -191,7 +200,6 @@ static void test_pool(void) {
     be->avgpool_fwd(&a, ax, ay);
     CHECK_NEAR(ay[5], (0 + 1 + 2 + 4 + 5 + 6 + 8 + 9 + 10) / 9.0, 1e-5);
     CHECK_NEAR(ay[0], (0 + 1 + 4 + 5) / 9.0, 1e-5);   /* padding counts as zeros */
-    free(x); free(y); free(dy); free(dx); free(idx);
 }
 
 /* ---------------------------------------------------------------- softmax and losses */
