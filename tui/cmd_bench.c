@@ -597,9 +597,15 @@ int cmd_bench(cli_ctx *ctx, int argc, char **argv) {
             printf("\n");
         }
     }
-    if (!o.json)
+    if (!o.json) {
+        /* FLOPs are the models' nominal counts (direct convolution, 3x forward for a
+         * training step); the engine's Winograd convolution does fewer multiplications,
+         * so its "effective" rate can pass the sgemm ceiling. */
+        printf("(GFLOP/s: nominal model FLOPs per second, so above 100%% of sgemm means fewer\n"
+               " multiplications than the direct method, e.g. Winograd convolution)\n");
         printf("\n%-8s %-5s %-5s %7s %5s %12s %9s %7s\n", "engine", "model", "mode", "threads", "batch", "images/s",
                "GFLOP/s", "sgemm%");
+    }
 
     bench_row rows[MAX_ROWS];
     int nrows = 0, status = DLS_EXIT_OK;
