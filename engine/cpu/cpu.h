@@ -4,6 +4,15 @@
 #ifndef NN_CPU_H
 #define NN_CPU_H
 
+/* Hot loops (marked HOT) are compiled for AVX-512, AVX2 and plain x86-64, and the best
+ * is chosen when the program loads (GCC function multi-versioning); other compilers
+ * get the plain build. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define HOT __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define HOT
+#endif
+
 #include "engine/backend.h"
 
 /* cpu_backend.c */

@@ -18,11 +18,6 @@
 /* Branch-free selects and vectorised fills need O3; each hot function is also compiled
  * for AVX-512/AVX2 and chosen at load time (GCC function multi-versioning). */
 #pragma GCC optimize("O3")
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define HOT
-#endif
 
 /* The batch is cut into more tasks than threads, so that when the machine is busy and
  * one thread stalls, the others take its remaining images. Scratch is per thread: cols

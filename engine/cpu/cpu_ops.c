@@ -13,11 +13,6 @@
  * AVX-512 and chosen at load time (GCC function multi-versioning), so the default
  * build stays portable. */
 #pragma GCC optimize("O3", "no-math-errno")
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define HOT
-#endif
 
 /* ---------------------------------------------------------------- linear */
 

@@ -25,11 +25,6 @@
 #include "engine/cpu/cpu.h"
 
 #pragma GCC optimize("O3")
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define HOT __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define HOT
-#endif
 
 /* u (4x4) = G g G^T for one 3x3 kernel g (row-major); `flip` uses g rotated by 180 deg. */
 static void kernel_tf(const float *g0, int flip, float *u, size_t stride) {
