@@ -145,6 +145,9 @@ int main(int argc, char **argv) {
     /* Plain-text output passes through the control-character filter; the full-screen
      * app (curses owns the terminal) and the lab progress bar (its own escapes, and
      * no note text) write directly. */
+    /* a command's own --plain anywhere in its arguments also switches to line mode */
+    for (int k = i + 1; k < argc; k++)
+        if (!strcmp(argv[k], "--plain")) ctx.plain = 1;
     const char *cmd = i < argc ? argv[i] : "home";
     int full_screen = !ctx.plain && (!strcmp(cmd, "home") || !strcmp(cmd, "review"));
     if (!full_screen && strcmp(cmd, "lab") != 0) cli_safe_output();
@@ -164,9 +167,6 @@ int main(int argc, char **argv) {
             fprintf(stderr, "dlstudy: unknown command '%s' (see dlstudy --help)\n", argv[i]);
             rc = DLS_EXIT_USAGE;
         } else {
-            /* a command's own --plain anywhere in its arguments also switches to line mode */
-            for (int k = i + 1; k < argc; k++)
-                if (!strcmp(argv[k], "--plain")) ctx.plain = 1;
             rc = c->fn(&ctx, argc - i, argv + i);
         }
     }
