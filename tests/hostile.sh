@@ -168,6 +168,16 @@ else
     check "the app wrote no error report ($(head -c 300 "$W/app.err" 2>/dev/null))" \
         [ -z "$(grep -a -l 'runtime error\|Sanitizer\|Segmentation' "$W/app.err" "$O"/tmux-*.txt 2>/dev/null)" ]
     $T kill-server 2>/dev/null; tmuxsock=""
+
+    # The plain commands on a terminal (stdout a tty): the same filter must apply there.
+    $T -f /dev/null new-session -d -x 120 -y 40 -s p \
+        "cd '$CWD' && printf '\\n\\nq\\n' | TERM=xterm-256color '$DLS' --notes '$N' --db '$DB' review --plain --note escapes_body.md; '$DLS' --notes '$N' --db '$DB' note show '$N/escapes_body.md'; echo done >'$W/plain.rc'; sleep 30" 2>/dev/null
+    i=0; while [ ! -f "$W/plain.rc" ] && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+    $T capture-pane -t p -p -S -200 >"$O/tmux-plain.txt"
+    $T capture-pane -t p -p -e -S -200 | sed 's/\x1b\[[0-9;:]*m//g' >"$O/tmux-plain.sgrless"
+    check "plain commands on a terminal show a note's escapes as placeholders ($(grep -a -m1 '␛' "$O/tmux-plain.txt" | head -c 100))" \
+        grep -q '␛' "$O/tmux-plain.txt"
+    $T kill-server 2>/dev/null; tmuxsock=""
 fi
 
 # --- what reached the terminal ------------------------------------------------------
