@@ -170,6 +170,9 @@ else
     $T kill-server 2>/dev/null; tmuxsock=""
 
     # The plain commands on a terminal (stdout a tty): the same filter must apply there.
+    # (a server of its own: the one just killed may still hold its socket)
+    tmuxsock=$W/tmux-plain.sock
+    T="tmux -S $tmuxsock"
     $T -f /dev/null new-session -d -x 120 -y 40 -s p \
         "cd '$CWD' && printf '\\n\\nq\\n' | TERM=xterm-256color '$DLS' --notes '$N' --db '$DB' review --plain --note escapes_body.md; '$DLS' --notes '$N' --db '$DB' note show '$N/escapes_body.md'; echo done >'$W/plain.rc'; sleep 30" 2>/dev/null
     i=0; while [ ! -f "$W/plain.rc" ] && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
