@@ -6,8 +6,11 @@
 set -eu
 cd "$(dirname "$0")/.."
 
+# The libraries and tools to build; tmux and sqlite3 for the screen and database tests;
+# clang with its runtime (libFuzzer) for tools/fuzz.sh; python3 to check JSON, SVG and
+# the notes' YAML strictly in the tests.
 PACKAGES="build-essential pkg-config libncurses-dev libcmark-dev libyaml-dev libsqlite3-dev
-libopenblas-dev zlib1g-dev tmux sqlite3 clang"
+libopenblas-dev zlib1g-dev tmux sqlite3 clang libclang-rt-14-dev python3 python3-yaml"
 
 deps() {
     missing=""
