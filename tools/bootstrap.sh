@@ -8,9 +8,9 @@ cd "$(dirname "$0")/.."
 
 # The libraries and tools to build; tmux and sqlite3 for the screen and database tests;
 # clang with its runtime (libFuzzer) for tools/fuzz.sh; python3 to check JSON, SVG and
-# the notes' YAML strictly in the tests.
+# the notes' YAML strictly in the tests; procps (ps) for the signal tests.
 PACKAGES="build-essential pkg-config libncurses-dev libcmark-dev libyaml-dev libsqlite3-dev
-libopenblas-dev zlib1g-dev tmux sqlite3 clang libclang-rt-14-dev python3 python3-yaml"
+libopenblas-dev zlib1g-dev tmux sqlite3 clang libclang-rt-14-dev python3 python3-yaml procps"
 
 deps() {
     missing=""
