@@ -70,11 +70,6 @@ static int cmp_note_ix(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-static char *col_dup(sqlite3_stmt *st, int i) {
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return xstrdup(t ? (const char *)t : "");
-}
-
 /* The card's state at time t (see mastery.h), from its counted reviews (oldest first) and
  * its state now. */
 static sched_card state_at(const sched_card *now_state, const hrev *r, size_t n, int64_t t) {
@@ -122,9 +117,9 @@ int mastery_history_load(store *s, const sched_params *p, int64_t now, int weeks
         mastery_note *m = &h->notes[h->n_notes++];
         memset(m, 0, sizeof *m);
         m->id       = sqlite3_column_int64(st, 0);
-        m->path     = col_dup(st, 1);
-        m->title    = col_dup(st, 2);
-        m->category = col_dup(st, 3);
+        m->path     = store_col_text(st, 1);
+        m->title    = store_col_text(st, 2);
+        m->category = store_col_text(st, 3);
         m->at       = xcalloc((size_t)h->n_points, sizeof *m->at);
     }
     sqlite3_reset(st);
@@ -225,7 +220,7 @@ int mastery_note_reviews(store *s, const sched_params *p, int64_t note_id, int m
                             .reps = 1, .last_review = r->at, .due = r->at + 86400};
             r->level_after = mastery_of_card(p, &c, r->at);
         }
-        r->card = col_dup(st, 5);
+        r->card = store_col_text(st, 5);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && (rc = store_check(s, rc, "read reviews", e)) != DLS_OK) {

@@ -148,9 +148,9 @@ static int load_current(review_session *rs) {
             if (st) {
                 sqlite3_bind_int64(st, 1, rs->cur.note_id);
                 if (sqlite3_step(st) == SQLITE_ROW) {
-                    rs->title = xstrdup((const char *)sqlite3_column_text(st, 0));
-                    rs->path  = xstrdup((const char *)sqlite3_column_text(st, 1));
-                    rs->labs  = xstrdup((const char *)sqlite3_column_text(st, 2));
+                    rs->title = store_col_text(st, 0);
+                    rs->path  = store_col_text(st, 1);
+                    rs->labs  = store_col_text(st, 2);
                 }
                 sqlite3_reset(st);
             }
@@ -249,7 +249,7 @@ static int write_note(store *s, const char *notes_dir, const sched_params *p, in
         sqlite3_reset(st);
         return dls_fail(e, DLS_ERR_NOTFOUND, "note %lld not found", (long long)note_id);
     }
-    char   *rel         = xstrdup((const char *)sqlite3_column_text(st, 0));
+    char   *rel         = store_col_text(st, 0);
     int     gone        = sqlite3_column_int(st, 1);
     int64_t synced_size = sqlite3_column_int64(st, 2), synced_mtime = sqlite3_column_int64(st, 3);
     char    synced_sha[65];

@@ -258,7 +258,7 @@ char *store_setting_get(store *s, const char *key) {
     if (!st) return NULL;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     char *v = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW) v = xstrdup((const char *)sqlite3_column_text(st, 0));
+    if (sqlite3_step(st) == SQLITE_ROW) v = store_col_text(st, 0);
     sqlite3_reset(st);
     return v;
 }
@@ -326,7 +326,7 @@ void store_card_deinit(store_card *c) {
     memset(c, 0, sizeof *c);
 }
 
-static char *col_str(sqlite3_stmt *st, int i) {
+char *store_col_text(sqlite3_stmt *st, int i) {
     const unsigned char *t = sqlite3_column_text(st, i);
     return xstrdup(t ? (const char *)t : "");
 }
@@ -347,11 +347,11 @@ int store_card_get(store *s, int64_t id, store_card *out, dls_error *e) {
     memset(out, 0, sizeof *out);
     out->id           = sqlite3_column_int64(st, 0);
     out->note_id      = sqlite3_column_int64(st, 1);
-    out->uid          = col_str(st, 2);
-    out->kind         = col_str(st, 3);
-    out->heading_path = col_str(st, 4);
-    out->front        = col_str(st, 5);
-    out->back         = col_str(st, 6);
+    out->uid          = store_col_text(st, 2);
+    out->kind         = store_col_text(st, 3);
+    out->heading_path = store_col_text(st, 4);
+    out->front        = store_col_text(st, 5);
+    out->back         = store_col_text(st, 6);
     out->ord          = sqlite3_column_int(st, 7);
     out->m.state       = sqlite3_column_int(st, 8);
     out->m.step        = sqlite3_column_int(st, 9);

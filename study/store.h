@@ -41,6 +41,8 @@ sqlite3_stmt *store_prepare(store *s, const char *sql, dls_error *e);
 /* Translates a SQLite result code into a dls code and message ("PATH: what: sqlite msg");
  * returns the dls code (DLS_OK for SQLITE_OK/ROW/DONE). */
 int store_check(store *s, int rc, const char *what, dls_error *e);
+/* Column i of the current row as a new string ("" for NULL); the caller frees it. */
+char *store_col_text(sqlite3_stmt *st, int i);
 /* Steps a statement that returns no rows (to SQLITE_DONE) and resets it. */
 int store_step_done(store *s, sqlite3_stmt *st, const char *what, dls_error *e);
 

@@ -10,11 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-static char *col_text(sqlite3_stmt *st, int i) {
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return xstrdup(t ? (const char *)t : "");
-}
-
 /* A card's memory state from columns i.. (state, step, stability, difficulty, due,
  * last_review, reps, lapses). */
 static void col_card(sqlite3_stmt *st, int i, sched_card *c) {
@@ -193,10 +188,10 @@ int tui_data_notes(store *s, const sched_params *p, int64_t now, int with_cards,
         tui_note_row *r = &rows[(*n)++];
         memset(r, 0, sizeof *r);
         r->id = sqlite3_column_int64(st, 0);
-        r->path = col_text(st, 1);
-        r->title = col_text(st, 2);
-        r->category = col_text(st, 3);
-        r->tags = col_text(st, 4);
+        r->path = store_col_text(st, 1);
+        r->title = store_col_text(st, 2);
+        r->category = store_col_text(st, 3);
+        r->tags = store_col_text(st, 4);
         r->level = -1;
         char *all = xasprintf("%s\n%s\n%s\n%s", r->title, r->category, r->tags, r->path);
         r->fold = fold_ascii(all);
@@ -268,10 +263,10 @@ int tui_data_note_info(store *s, int64_t note_id, char **path, char **title, cha
     sqlite3_bind_int64(st, 1, note_id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        if (path) *path = col_text(st, 0);
-        if (title) *title = col_text(st, 1);
-        if (category) *category = col_text(st, 2);
-        if (labs) *labs = col_text(st, 3);
+        if (path) *path = store_col_text(st, 0);
+        if (title) *title = store_col_text(st, 1);
+        if (category) *category = store_col_text(st, 2);
+        if (labs) *labs = store_col_text(st, 3);
         sqlite3_reset(st);
         return DLS_OK;
     }
