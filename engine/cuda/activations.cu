@@ -38,16 +38,6 @@ void nn_cuda_act_bwd(nn_act_kind k, float slope, const float *y, const float *dy
     CU_LAUNCHED("k_act_bwd");
 }
 
-static __device__ __forceinline__ float warp_max(float v) {
-    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-    return v;
-}
-
-static __device__ __forceinline__ float warp_sum(float v) {
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    return v;
-}
-
 /* One warp per row of N values (R rows). */
 static __global__ void k_softmax_fwd(const float *x, float *y, int R, int N, int log) {
     int r = blockIdx.x * (blockDim.x >> 5) + (threadIdx.x >> 5), lane = threadIdx.x & 31;

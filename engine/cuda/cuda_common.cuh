@@ -85,4 +85,15 @@ static __device__ __forceinline__ float cu_block_sum(float v) {
     return v;
 }
 
+/* Max and sum over the 32 lanes of a warp (butterfly shuffles): every lane gets the result. */
+static __device__ __forceinline__ float warp_max(float v) {
+    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+    return v;
+}
+
+static __device__ __forceinline__ float warp_sum(float v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
 #endif

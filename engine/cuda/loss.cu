@@ -6,16 +6,6 @@
 
 enum { LOSS_THREADS = 1024 };
 
-static __device__ __forceinline__ float warp_max(float v) {
-    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-    return v;
-}
-
-static __device__ __forceinline__ float warp_sum(float v) {
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    return v;
-}
-
 /* B rows of N classes; warp w takes rows w, w + warps, ...;
  * loss_r = logsumexp(x_r) - x_r[label]. */
 static __global__ void k_xent(float *loss, float *grad, const float *logits, const int32_t *labels,
