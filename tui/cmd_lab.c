@@ -101,7 +101,9 @@ static int lab_list(cli_ctx *ctx, int json) {
     if (errs.len) fprintf(stderr, "dlstudy lab: some specs did not load:\n%s", errs.data);
     store *st = n ? cli_store_open(ctx, "lab") : NULL;
     if (st) { /* keep the labs table current for the screens */
-        lab_db_sync_specs(st, specs, n, NULL);
+        dls_error se = {0};
+        if (lab_db_sync_specs(st, specs, n, &se) != DLS_OK) /* the list itself is still right */
+            fprintf(stderr, "dlstudy lab: the labs could not be recorded in the database: %s\n", se.msg);
         store_free(st);
     }
     int rc = errs.len ? DLS_EXIT_FAIL : DLS_EXIT_OK;
