@@ -133,23 +133,33 @@ static int query_int(store *s, const char *sql, int *out, dls_error *e) {
     return store_check(s, rc, sql, e);
 }
 
-static int migrate(store *s, dls_error *e) {
-    int version = 0, objects = 0, rc;
-    if ((rc = query_int(s, "PRAGMA user_version", &version, e)) != DLS_OK) return rc;
-    if (version == N_MIGRATIONS) return DLS_OK;
-    if (version > N_MIGRATIONS)
+/* The version and object count, read together; "newer than us" is refused here. */
+static int read_version(store *s, int *version, int *objects, dls_error *e) {
+    int rc;
+    if ((rc = query_int(s, "PRAGMA user_version", version, e)) != DLS_OK) return rc;
+    if (*version > N_MIGRATIONS)
         return dls_fail(e, DLS_ERR_UNSUPPORTED,
                         "%s: database version %d is newer than this dlstudy knows (%d); upgrade dlstudy",
-                        s->path, version, N_MIGRATIONS);
-    if (version == 0) {
-        /* an existing SQLite file of some other program: never write into it */
-        if ((rc = query_int(s, "SELECT count(*) FROM sqlite_master", &objects, e)) != DLS_OK) return rc;
-        if (objects > 0)
-            return dls_fail(e, DLS_ERR_CORRUPT,
-                            "%s: a SQLite database, but not dlstudy's (no schema version); it was "
-                            "left untouched: choose another with --db", s->path);
-    }
+                        s->path, *version, N_MIGRATIONS);
+    return query_int(s, "SELECT count(*) FROM sqlite_master", objects, e);
+}
+
+static int migrate(store *s, dls_error *e) {
+    int version = 0, objects = 0, rc;
+    if ((rc = read_version(s, &version, &objects, e)) != DLS_OK) return rc;
+    if (version == N_MIGRATIONS) return DLS_OK; /* the common case: no write lock taken */
+    /* Decide under the write lock: two processes opening a new database at once would
+     * otherwise both see it empty (the second then fails on tables that exist), or one
+     * would see the other's half-made schema and take it for a stranger's database. */
     if ((rc = store_begin(s, e)) != DLS_OK) return rc;
+    if ((rc = read_version(s, &version, &objects, e)) != DLS_OK) goto fail;
+    if (version == 0 && objects > 0) {
+        /* an existing SQLite file of some other program: never write into it */
+        rc = dls_fail(e, DLS_ERR_CORRUPT,
+                      "%s: a SQLite database, but not dlstudy's (no schema version); it was "
+                      "left untouched: choose another with --db", s->path);
+        goto fail;
+    }
     for (int v = version; v < N_MIGRATIONS; v++) {
         const char *sql = v == 0 ? dls_schema_sql : migrations[v];
         int to = v == 0 ? N_MIGRATIONS : v + 1; /* schema.sql is the newest schema */
@@ -157,13 +167,23 @@ static int migrate(store *s, dls_error *e) {
         snprintf(what, sizeof what, "migration to version %d", to);
         /* PRAGMA takes no bound parameters; the value is our own integer, never input */
         snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", to);
-        if ((rc = exec(s, sql, what, e)) != DLS_OK || (rc = exec(s, pragma, what, e)) != DLS_OK) {
-            store_rollback(s);
-            return rc;
-        }
+        if ((rc = exec(s, sql, what, e)) != DLS_OK || (rc = exec(s, pragma, what, e)) != DLS_OK) goto fail;
         v = to - 1;
     }
     return store_commit(s, e);
+fail:
+    store_rollback(s);
+    return rc;
+}
+
+/* The pragma's answer (journal_mode names the mode now), "" on error. */
+static void pragma_text(store *s, const char *sql, char *out, size_t n) {
+    sqlite3_stmt *st = NULL;
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+        sqlite3_column_text(st, 0))
+        snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
 }
 
 /* Process-wide SQLite settings, before its first use: no memory statistics (they take a
@@ -191,12 +211,19 @@ int store_open(const char *path, store **out, dls_error *e) {
     if ((code = query_int(s, "PRAGMA schema_version", &dummy, e)) != DLS_OK) goto fail;
     if ((code = exec(s, "PRAGMA foreign_keys = ON", "foreign keys", e)) != DLS_OK) goto fail;
     if ((code = migrate(s, e)) != DLS_OK) goto fail;
-    /* WAL only once we know the file is ours: switching writes to it */
+    /* WAL only once we know the file is ours: switching writes to it. The mode is kept in
+     * the file, so this is usually a no-op; but while another dlstudy holds the database
+     * (a sync leaves WAL for its bulk import) the switch is refused as busy. That is no
+     * error: the rollback journal is just as safe, only slower for readers beside a writer. */
     if (strcmp(path, ":memory:") != 0 && path[0] != '\0') {
-        if ((code = exec(s, "PRAGMA journal_mode = WAL", "journal mode", e)) != DLS_OK) goto fail;
-        s->wal = 1;
+        char mode[16];
+        pragma_text(s, "PRAGMA journal_mode = WAL", mode, sizeof mode);
+        s->wal = strcmp(mode, "wal") == 0;
     }
-    if ((code = exec(s, "PRAGMA synchronous = NORMAL", "synchronous", e)) != DLS_OK) goto fail;
+    /* NORMAL is only safe with WAL; a rollback journal is synced fully */
+    if ((code = exec(s, s->wal ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL", "synchronous", e)) !=
+        DLS_OK)
+        goto fail;
     /* a cold sync of 10,000 notes writes ~50 MB in one transaction: a larger page cache
      * keeps hot index pages from spilling to the WAL again and again (grows on demand) */
     if ((code = exec(s, "PRAGMA cache_size = -32768", "cache size", e)) != DLS_OK) goto fail;
@@ -216,16 +243,6 @@ void store_free(store *s) {
 }
 
 /* ---- bulk import ---- */
-
-/* The pragma's answer (journal_mode names the mode now), "" on error. */
-static void pragma_text(store *s, const char *sql, char *out, size_t n) {
-    sqlite3_stmt *st = NULL;
-    out[0] = '\0';
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
-        sqlite3_column_text(st, 0))
-        snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-}
 
 int store_bulk_begin(store *s) {
     if (!s->wal || !sqlite3_get_autocommit(s->db)) return 0;

@@ -6,6 +6,7 @@
 #include "tests/test.h"
 
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int exec_rc(store *s, const char *sql) {
@@ -251,8 +252,50 @@ static void test_files(void) {
     free(db), free(bad), free(txt), free(foreign), free(nodir);
 }
 
+/* Several processes opening one new database at the same moment: each must find it
+ * dlstudy's (the schema is made once, under the write lock) and none may fail. Before the
+ * fix, one saw the other's half-made schema and called the file a stranger's. */
+static void test_concurrent_create(void) {
+    char dir[64];
+    if (!test_tmpdir(dir, sizeof dir, "dls_store_race")) {
+        test_skip("concurrent create", "no temp dir");
+        return;
+    }
+    enum { PROCS = 6, ROUNDS = 10 };
+    int failures = 0;
+    for (int round = 0; round < ROUNDS; round++) {
+        char *db = xasprintf("%s/race%d.db", dir, round);
+        pid_t pids[PROCS];
+        for (int i = 0; i < PROCS; i++) {
+            pids[i] = fork();
+            if (pids[i] == 0) {
+                store *s = NULL;
+                dls_error e = {0};
+                int rc = store_open(db, &s, &e);
+                if (rc != DLS_OK) fprintf(stderr, "concurrent open: %s\n", e.msg);
+                store_free(s);
+                _exit(rc == DLS_OK ? 0 : 1);
+            }
+        }
+        for (int i = 0; i < PROCS; i++) {
+            int status = 0;
+            if (pids[i] < 0 || waitpid(pids[i], &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status))
+                failures++;
+        }
+        store *s = NULL;
+        dls_error e = {0};
+        CHECK(store_open(db, &s, &e) == DLS_OK);
+        if (s) CHECK(test_count(s, "PRAGMA user_version") == store_schema_version());
+        store_free(s);
+        free(db);
+    }
+    CHECK(failures == 0);
+    CHECK(test_rmtree(dir) == 0);
+}
+
 int main(void) {
     test_memory();
     test_files();
+    test_concurrent_create();
     return test_done("test_store");
 }
