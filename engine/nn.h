@@ -151,6 +151,14 @@ typedef struct nn_layer_spec {
 } nn_layer_spec;
 
 nn_layer_spec nn_layer_spec_default(nn_layer_kind kind);
+/* The two reference models every speed and accuracy figure is quoted for (the MNIST
+ * benchmark, its tests, the GPU check): the MLP 784-128-128-10 with ReLU, and the CNN
+ * conv3x3 32 pad 1 - ReLU - maxpool 2 - conv3x3 64 pad 1 - ReLU - maxpool 2 - FC 128 -
+ * ReLU - dropout 0.5 - FC 10. Fills out (room for NN_REFERENCE_MAX_LAYERS) and returns
+ * the layer count, for a 1x28x28 input. */
+typedef enum { NN_REFERENCE_MLP, NN_REFERENCE_CNN } nn_reference_model;
+enum { NN_REFERENCE_MAX_LAYERS = 11 };
+int nn_reference_specs(nn_reference_model model, nn_layer_spec *out);
 /* Text names; _name never returns NULL ("?" for out-of-range). _parse returns DLS_OK
  * or DLS_ERR_INVALID with a message listing the valid names. */
 const char *nn_layer_kind_name(nn_layer_kind k);

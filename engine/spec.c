@@ -179,3 +179,27 @@ void nn_layer_spec_format(const nn_layer_spec *s, dls_buf *out) {
          s->kind == NN_LAYER_RESIDUAL) && s->init != NN_INIT_DEFAULT)
         dls_buf_printf(out, " init=%s", nn_init_kind_name(s->init));
 }
+
+int nn_reference_specs(nn_reference_model model, nn_layer_spec *s) {
+    int n = 0;
+    if (model == NN_REFERENCE_MLP) { /* a linear layer flattens its input */
+        for (int i = 0; i < 2; i++) {
+            s[n] = nn_layer_spec_default(NN_LAYER_LINEAR), s[n++].out = 128;
+            s[n++] = nn_layer_spec_default(NN_LAYER_RELU);
+        }
+    } else {
+        for (int oc = 32; oc <= 64; oc *= 2) {
+            s[n] = nn_layer_spec_default(NN_LAYER_CONV2D);
+            s[n].out = oc, s[n].kernel = 3, s[n].stride = 1, s[n++].padding = 1;
+            s[n++] = nn_layer_spec_default(NN_LAYER_RELU);
+            s[n] = nn_layer_spec_default(NN_LAYER_MAXPOOL2D);
+            s[n].kernel = 2, s[n++].stride = 2;
+        }
+        s[n++] = nn_layer_spec_default(NN_LAYER_FLATTEN);
+        s[n] = nn_layer_spec_default(NN_LAYER_LINEAR), s[n++].out = 128;
+        s[n++] = nn_layer_spec_default(NN_LAYER_RELU);
+        s[n] = nn_layer_spec_default(NN_LAYER_DROPOUT), s[n++].p = 0.5f;
+    }
+    s[n] = nn_layer_spec_default(NN_LAYER_LINEAR), s[n++].out = 10;
+    return n;
+}

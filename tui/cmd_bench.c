@@ -57,37 +57,9 @@ static double now_s(void) {
 }
 
 /* The two models of issue 2, as layer specs. */
-static int model_specs(int model, nn_layer_spec *s) {
-    int n = 0;
-    if (model == MODEL_MLP) {
-        /* 784-128-128-10, ReLU (a linear layer flattens its input) */
-        s[n] = nn_layer_spec_default(NN_LAYER_LINEAR), s[n++].out = 128;
-        s[n++] = nn_layer_spec_default(NN_LAYER_RELU);
-        s[n] = nn_layer_spec_default(NN_LAYER_LINEAR), s[n++].out = 128;
-        s[n++] = nn_layer_spec_default(NN_LAYER_RELU);
-        s[n] = nn_layer_spec_default(NN_LAYER_LINEAR), s[n++].out = 10;
-        return n;
-    }
-    /* conv3x3 32 pad1 - ReLU - maxpool2 - conv3x3 64 pad1 - ReLU - maxpool2 - FC128 -
-     * ReLU - dropout0.5 - FC10 */
-    for (int oc = 32; oc <= 64; oc *= 2) {
-        s[n] = nn_layer_spec_default(NN_LAYER_CONV2D);
-        s[n].out = oc, s[n].kernel = 3, s[n].stride = 1, s[n++].padding = 1;
-        s[n++] = nn_layer_spec_default(NN_LAYER_RELU);
-        s[n] = nn_layer_spec_default(NN_LAYER_MAXPOOL2D);
-        s[n].kernel = 2, s[n++].stride = 2;
-    }
-    s[n++] = nn_layer_spec_default(NN_LAYER_FLATTEN);
-    s[n] = nn_layer_spec_default(NN_LAYER_LINEAR), s[n++].out = 128;
-    s[n++] = nn_layer_spec_default(NN_LAYER_RELU);
-    s[n] = nn_layer_spec_default(NN_LAYER_DROPOUT), s[n++].p = 0.5f;
-    s[n] = nn_layer_spec_default(NN_LAYER_LINEAR), s[n++].out = 10;
-    return n;
-}
-
 static nn_model *model_new(int model, const nn_backend *be, uint64_t seed, dls_error *e) {
-    nn_layer_spec specs[16];
-    int n = model_specs(model, specs);
+    nn_layer_spec specs[NN_REFERENCE_MAX_LAYERS];
+    int n = nn_reference_specs(model == MODEL_MLP ? NN_REFERENCE_MLP : NN_REFERENCE_CNN, specs);
     return nn_model_new(specs, n, 1, 28, 28, be, seed, e);
 }
 

@@ -162,6 +162,18 @@ static void test_names_and_summary(void) {
     CHECK(strstr(b.data, "conv2d out=32 kernel=3") != NULL);
     dls_buf_deinit(&b);
     nn_model_free(m);
+
+    /* the benchmark's reference models are the notes' CNN and the 784-128-128-10 MLP */
+    nn_layer_spec ref[NN_REFERENCE_MAX_LAYERS];
+    size_t want[] = { [NN_REFERENCE_MLP] = 784 * 128 + 128 + 128 * 128 + 128 + 128 * 10 + 10,
+                      [NN_REFERENCE_CNN] = 421642 };
+    for (int r = NN_REFERENCE_MLP; r <= NN_REFERENCE_CNN; r++) {
+        int n = nn_reference_specs((nn_reference_model)r, ref);
+        CHECK(n == (r == NN_REFERENCE_CNN ? 11 : 5));
+        m = nn_model_new(ref, n, 1, 28, 28, NULL, 1, &e);
+        CHECK(m != NULL && nn_model_param_count(m) == want[r]);
+        nn_model_free(m);
+    }
 }
 
 /* Initialisers: the spread of the weights matches the formula; biases are zero except
