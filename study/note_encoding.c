@@ -100,6 +100,19 @@ static int seq_at(const unsigned char *u, size_t len, ch c, int need, size_t *en
     return got;
 }
 
+/* The mojibake sequence at c: 0 when c is no lead byte; else the length of the original
+ * character (2-4), with orig, *got and *end as seq_at gives them and *whole set when all
+ * its continuation bytes were found and they make valid UTF-8. */
+static int mojibake_at(const unsigned char *u, size_t len, ch c, unsigned char orig[4], int *got, size_t *end,
+                       int *whole) {
+    int need = c.b >= 0 ? lead_conts(c.b) : 0;
+    *got = 0, *end = c.end, *whole = 0;
+    if (!need) return 0;
+    *got   = seq_at(u, len, c, need, end, orig);
+    *whole = *got == need && note_utf8_invalid_at((char *)orig, (size_t)need + 1) == (size_t)need + 1;
+    return need + 1;
+}
+
 int note_looks_double_encoded(const char *s, size_t len) {
     /* Every mojibake lead byte (0xC2-0xF4 read as a Latin letter) is written as C3 xx,
      * or C4/C5 xx for the Windows-1254 letters, so only sequences starting at those
@@ -115,25 +128,19 @@ int note_looks_double_encoded(const char *s, size_t len) {
         if (q5 && (!q || q5 < q)) q = q5;
         if (!q) break;
         i = (size_t)(q - u);
-        ch  c    = ch_at(u, len, i);
-        int need = c.b >= 0 ? lead_conts(c.b) : 0;
-        if (need) {
-            unsigned char orig[4];
-            size_t end;
-            int got = seq_at(u, len, c, need, &end, orig);
-            if (got == need && note_utf8_invalid_at((char *)orig, (size_t)need + 1) == (size_t)need + 1) {
-                good++;
-                in_seq += (size_t)need + 1;
-                i = end;
-                continue;
-            }
-            if (got > 0 && need > 1) { /* lost a byte: still mojibake-shaped */
-                in_seq += (size_t)got + 1;
-                i = end;
-                continue;
-            }
+        unsigned char orig[4];
+        size_t end;
+        int got, whole, n = mojibake_at(u, len, ch_at(u, len, i), orig, &got, &end, &whole);
+        if (n && whole) {
+            good++;
+            in_seq += (size_t)n;
+            i = end;
+        } else if (n > 2 && got > 0) { /* lost a byte: still mojibake-shaped */
+            in_seq += (size_t)got + 1;
+            i = end;
+        } else {
+            i = ch_at(u, len, i).end;
         }
-        i = c.end;
     }
     /* Real text almost never has a Latin-1 letter followed by the right number of
      * 0x80-0xBF symbols; mojibake has little else. */
@@ -162,13 +169,12 @@ void note_repair_double_encoding(const char *s, size_t len, char **out, size_t *
             i = c.end;
             continue;
         }
-        int need = c.b >= 0 ? lead_conts(c.b) : 0;
-        if (need) {
-            unsigned char orig[4];
-            size_t end;
-            int got = seq_at(u, len, c, need, &end, orig);
-            if (got == need && note_utf8_invalid_at((char *)orig, (size_t)need + 1) == (size_t)need + 1) {
-                dls_buf_append(&b, orig, (size_t)need + 1);
+        unsigned char orig[4];
+        size_t end;
+        int got, whole, n = mojibake_at(u, len, c, orig, &got, &end, &whole);
+        if (n) {
+            if (whole) {
+                dls_buf_append(&b, orig, (size_t)n);
             } else {
                 /* A lead that lost continuation bytes: the original character cannot be
                  * known (several candidates fit), so say so rather than guess. */
