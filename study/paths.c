@@ -182,13 +182,21 @@ static int copy_tree(const char *src, const char *dst, dls_error *e) {
     return rc;
 }
 
+int dls_mkdir_parent(const char *path, dls_error *e) {
+    char *parent = xstrdup(path);
+    char *slash  = strrchr(parent, '/');
+    int   rc     = DLS_OK;
+    if (slash && slash != parent) {
+        *slash = '\0';
+        rc     = dls_mkdir_p(parent, e);
+    }
+    free(parent);
+    return rc;
+}
+
 int dls_notes_seed(const dls_paths *p, dls_error *e) {
     if (!p->notes_default || is_dir(p->notes_dir) || !is_dir(p->bundled_notes)) return 0;
-    char *parent = xstrdup(p->notes_dir);
-    char *slash  = strrchr(parent, '/');
-    if (slash && slash != parent) *slash = '\0';
-    int rc = dls_mkdir_p(parent, e);
-    free(parent);
+    int rc = dls_mkdir_parent(p->notes_dir, e);
     if (rc == DLS_OK) rc = copy_tree(p->bundled_notes, p->notes_dir, e);
     return rc == DLS_OK ? 1 : -1;
 }

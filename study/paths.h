@@ -37,5 +37,7 @@ int dls_notes_seed(const dls_paths *p, dls_error *e);
 char *dls_xdg_data_dir(void);
 /* mkdir -p; DLS_OK or DLS_ERR_IO naming the path. */
 int dls_mkdir_p(const char *dir, dls_error *e);
+/* Makes the folder a file will live in (all of path before its last slash), as dls_mkdir_p. */
+int dls_mkdir_parent(const char *path, dls_error *e);
 
 #endif

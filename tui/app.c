@@ -343,7 +343,8 @@ static tui_app *app_new(cli_ctx *ctx) {
     sched_params_default(&a->sp);
     a->sp.days = SCHED_DAYS_CALENDAR;
     dls_error e = {0};
-    if (store_open(ctx->paths.db_path, &a->db, &e) != DLS_OK) {
+    /* a first run: the database's folder (~/.local/share/dlstudy) may not exist yet */
+    if (dls_mkdir_parent(ctx->paths.db_path, &e) != DLS_OK || store_open(ctx->paths.db_path, &a->db, &e) != DLS_OK) {
         snprintf(a->db_error, sizeof a->db_error, "%s", e.msg);
         a->db = NULL;
     } else if (store_sched_params(a->db, &a->sp, &e) != DLS_OK) {

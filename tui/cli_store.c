@@ -10,17 +10,10 @@
 store *cli_store_open(cli_ctx *ctx, const char *cmd) {
     dls_error e = {0};
     const char *db = ctx->paths.db_path;
-    char *dir = xstrdup(db);
-    char *slash = strrchr(dir, '/');
-    if (slash && slash != dir) {
-        *slash = '\0';
-        if (dls_mkdir_p(dir, &e) != DLS_OK) {
-            fprintf(stderr, "dlstudy %s: %s\n", cmd, e.msg);
-            free(dir);
-            return NULL;
-        }
+    if (dls_mkdir_parent(db, &e) != DLS_OK) {
+        fprintf(stderr, "dlstudy %s: %s\n", cmd, e.msg);
+        return NULL;
     }
-    free(dir);
     store *s = NULL;
     if (store_open(db, &s, &e) != DLS_OK) {
         fprintf(stderr, "dlstudy %s: %s\n", cmd, e.msg);

@@ -4,7 +4,8 @@
 # --db), sends keys and reads the screen with `tmux capture-pane`, checking what a
 # person would: the due card shows, the answer reveals, grading moves on and is stored
 # (review_log rows, the note's owned frontmatter keys), undo restores, a CJK search
-# finds its note, a resize redraws cleanly, and q and Ctrl-C leave the terminal as it
+# finds its note, a resize redraws cleanly, a first run in an empty HOME makes its
+# database and shows the bundled notes, and q and Ctrl-C leave the terminal as it
 # was. Waits by polling the screen (no fixed sleeps). Skips when tmux is absent.
 # Prints "tmux_review: N passed, N failed, N skipped"; exits non-zero on failure.
 cd "$(dirname "$0")/../.." || exit 1
@@ -203,6 +204,28 @@ run_lab() {
     expect "EXIT=0" "q quits"
 }
 
+# A first run: a HOME with nothing in it and no --db. The full-screen app itself must make
+# the database's folder (~/.local/share/dlstudy, or under XDG_DATA_HOME), not only the
+# plain commands, and show the bundled notes. Nothing is reviewed: the notes are the tree's.
+run_first_start() {
+    size="first run"
+    for xdg in "" "XDG_DATA_HOME=$tmp/first/xdg/not/made/yet"; do
+        T kill-server 2>/dev/null
+        runs=$((runs + 1)) sock="dls-test-$$-$runs"
+        rm -rf "$tmp/first" && mkdir -p "$tmp/first/home"
+        T new-session -d -s dls -x 100 -y 30 \
+            "env -i PATH=\"$PATH\" HOME=\"$tmp/first/home\" LANG=C.UTF-8 TERM=xterm-256color TZ=UTC $xdg \"$bin\"; echo \"EXIT=\$?\"; sleep 60"
+        expect "Dashboard" "the dashboard opens on a first run ${xdg:-(default paths)}" 10
+        expect " notes · " "the first run counts the bundled notes ${xdg:-(default paths)}" 10
+        if screen | grep -qF "no database"; then bad "no database on a first run ${xdg:-(default paths)}"; screen >&2; else ok; fi
+        db="$tmp/first/home/.local/share/dlstudy/dlstudy.db"
+        [ -n "$xdg" ] && db="$tmp/first/xdg/not/made/yet/dlstudy/dlstudy.db"
+        if [ -f "$db" ]; then ok; else bad "no database made at $db"; fi
+        T send-keys -t dls q
+        expect "EXIT=0" "q quits after a first run"
+    done
+}
+
 run_size 80 24
 run_size 120 40
 run_lab
@@ -211,4 +234,5 @@ run_signal TERM 143
 run_signal HUP 129
 run_signal SEGV 139
 run_colors
+run_first_start
 done_
