@@ -131,6 +131,22 @@ static void test_grid_edges(void) {
     CHECK_STR(r, " x文");
     free(r);
     tui_grid_deinit(&g);
+
+    /* puts_fit: a cut shows as "…" in the last column, counted by display width */
+    tui_grid_init(&g, 12, 3);
+    CHECK(tui_grid_puts_fit(&g, 0, 0, 6, TUI_PLAIN, "激活函数 ReLU") == 5);
+    r = tui_grid_row_text(&g, 0);
+    CHECK_STR(r, "激活\xe2\x80\xa6"); /* 激活 is 4 columns; 函 (2) would leave no room for … */
+    free(r);
+    CHECK(tui_grid_puts_fit(&g, 1, 0, 6, TUI_PLAIN, "ReLU") == 4); /* fits: unchanged */
+    r = tui_grid_row_text(&g, 1);
+    CHECK_STR(r, "ReLU");
+    free(r);
+    CHECK(tui_grid_puts_fit(&g, 2, 8, -1, TUI_PLAIN, "sigmoid") == 4); /* the grid's edge cuts too */
+    r = tui_grid_row_text(&g, 2);
+    CHECK_STR(r, "        sig\xe2\x80\xa6");
+    free(r);
+    tui_grid_deinit(&g);
 }
 
 int main(void) {

@@ -4,6 +4,7 @@
 #include "tui/screens/screens.h"
 
 #include "study/lab.h"
+#include "tui/widgets/markdown.h"
 #include "tui/widgets/widgets.h"
 
 #include <stdio.h>
@@ -34,13 +35,15 @@ static void draw_lab_row(void *ctx, int item, tui_grid *g, int y, int x, int w, 
     tui_style ms = {0, TUI_C_MUTED}, ns = {TUI_A_BOLD, TUI_C_HEADING}, ls = {TUI_A_BOLD, TUI_C_GOOD};
     tui_grid_fill(g, y, x, w, ' ', TUI_PLAIN);
     if (item < rc->lv->n_linked) tui_grid_puts(g, y, x, 2, ls, "\xe2\x86\x92"); /* → */
-    tui_grid_puts(g, y, x + 2, 16, ns, s->name);
+    tui_grid_puts_fit(g, y, x + 2, 16, ns, s->name);
     int tx = x + 19;
-    tx += tui_grid_puts(g, y, tx, w - (tx - x), TUI_PLAIN, s->title ? s->title : "");
-    tx += 2;
-    for (int c = 0; c < s->n_concepts && tx < x + w - 2; c++) {
-        tx += tui_grid_puts(g, y, tx, x + w - tx, ms, c ? ", " : "");
-        tx += tui_grid_puts(g, y, tx, x + w - tx, ms, s->concepts[c]);
+    tx += tui_grid_puts_fit(g, y, tx, w - (tx - x), TUI_PLAIN, s->title ? s->title : "");
+    if (s->n_concepts && tx + 3 < x + w) {
+        dls_buf cs;
+        dls_buf_init(&cs);
+        for (int c = 0; c < s->n_concepts; c++) dls_buf_printf(&cs, "%s%s", c ? ", " : "", s->concepts[c]);
+        tui_grid_puts_fit(g, y, tx + 2, x + w - tx - 2, ms, cs.data);
+        dls_buf_deinit(&cs);
     }
 }
 
@@ -65,34 +68,50 @@ static void labs_draw(tui_view *v, tui_app *a, tui_grid *g, int y, int h) {
         else
             tui_grid_printf(g, r++, 1, w - 2, ms, "No lab is linked to \xe2\x80\x9c%s\xe2\x80\x9d yet; all labs:", lv->concept);
     }
-    int detail = 6;
-    int lh = y + h - r - detail;
+    /* the selected lab's details below the list: its summary wrapped (up to 3 lines),
+     * data, model and variants */
+    tui_lines sum = {0};
+    int sel = lv->list.sel;
+    if (sel >= 0 && specs[lv->order[sel]]->summary) {
+        char *one = xstrdup(specs[lv->order[sel]]->summary); /* a folded YAML summary may hold newlines */
+        for (char *q = one; *q; q++)
+            if (*q == '\n' || *q == '\t') *q = ' ';
+        tui_text_wrap(one, w - 4, TUI_PLAIN, &sum);
+        free(one);
+    }
+    int n_sum  = sum.n < 3 ? sum.n : 3;
+    int detail = 5 + n_sum;
+    int lh     = y + h - r - detail;
     if (lh < 3) lh = y + h - r, detail = 0;
     lv->list_h = lh;
     row_ctx rc = {lv, specs};
     tui_list_draw(&lv->list, g, r, 0, lh, w, draw_lab_row, &rc);
-    if (detail && lv->list.sel >= 0) {
-        const lab_spec *s = specs[lv->order[lv->list.sel]];
+    if (detail && sel >= 0) {
+        const lab_spec *s = specs[lv->order[sel]];
         int dy = r + lh;
-        tui_draw_section(g, dy, 0, w, s->title ? s->title : s->name);
-        if (s->summary) {
-            char *one = xstrdup(s->summary); /* a folded YAML summary may hold newlines */
-            for (char *q = one; *q; q++)
-                if (*q == '\n' || *q == '\t') *q = ' ';
-            tui_grid_puts(g, dy + 1, 2, w - 4, TUI_PLAIN, one);
-            free(one);
+        tui_draw_section(g, dy++, 0, w, s->title ? s->title : s->name);
+        for (int i = 0; i < n_sum; i++) {
+            if (i == n_sum - 1 && sum.n > n_sum) tui_line_putc(&sum.v[i], 0x2026, TUI_PLAIN); /* more below */
+            tui_grid_put_line(g, dy++, 2, w - 4, &sum.v[i]);
         }
         char *model = lab_model_describe(&s->base);
-        tui_grid_printf(g, dy + 2, 2, w - 4, ms, "data %s \xc2\xb7 %d epochs \xc2\xb7 batch %d", lab_data_name(s->base.data),
-                        s->base.epochs, s->base.batch);
-        tui_grid_printf(g, dy + 3, 2, w - 4, ms, "model %s", model ? model : "");
-        free(model);
-        int vx = 2 + tui_grid_puts(g, dy + 4, 2, w - 4, ms, "variants: ");
-        for (int i = 0; i < s->n_variants && vx < w - 2; i++) {
-            vx += tui_grid_puts(g, dy + 4, vx, w - vx - 1, ms, i ? ", " : "");
-            vx += tui_grid_puts(g, dy + 4, vx, w - vx - 1, TUI_PLAIN, s->variants[i].name);
+        char *line  = xasprintf("data %s \xc2\xb7 %d epochs \xc2\xb7 batch %d", lab_data_name(s->base.data),
+                                s->base.epochs, s->base.batch);
+        tui_grid_puts_fit(g, dy++, 2, w - 4, ms, line);
+        free(line);
+        line = xasprintf("model %s", model ? model : "");
+        tui_grid_puts_fit(g, dy++, 2, w - 4, ms, line);
+        free(line), free(model);
+        if (s->n_variants) {
+            dls_buf vs;
+            dls_buf_init(&vs);
+            for (int i = 0; i < s->n_variants; i++) dls_buf_printf(&vs, "%s%s", i ? ", " : "", s->variants[i].name);
+            int vx = 2 + tui_grid_puts(g, dy, 2, w - 4, ms, "variants: ");
+            tui_grid_puts_fit(g, dy, vx, w - 2 - vx, TUI_PLAIN, vs.data);
+            dls_buf_deinit(&vs);
         }
     }
+    tui_lines_deinit(&sum);
 }
 
 static int labs_key(tui_view *v, tui_app *a, int key, int action) {

@@ -128,6 +128,8 @@ tui_cell *tui_grid_at(tui_grid *g, int y, int x);
  * right edge (maxw < 0: up to the edge); a wide glyph that does not fit leaves a
  * space. Returns the columns written. */
 int tui_grid_puts(tui_grid *g, int y, int x, int maxw, tui_style st, const char *s);
+/* The same, ending in "…" where s is cut to fit maxw. */
+int tui_grid_puts_fit(tui_grid *g, int y, int x, int maxw, tui_style st, const char *s);
 /* printf into the grid, as tui_grid_puts. */
 int tui_grid_printf(tui_grid *g, int y, int x, int maxw, tui_style st, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
