@@ -43,6 +43,17 @@ static void put(nn_dataset *d, int i, double a, double b, int label) {
     if (d->t) d->t[i] = (float)label;
 }
 
+/* put() with Gaussian noise added to both coordinates. The two draws are sequenced
+ * here on purpose: as two arguments of one call their order was unspecified, and gcc
+ * (b's noise first) and clang (a's first) built different sets from one seed. b first
+ * keeps the sets that gcc builds have always made. */
+static void put_noisy(nn_dataset *d, int i, double a, double b, double noise, uint64_t *s,
+                      int label) {
+    double nb = noise * gauss(s);
+    double na = noise * gauss(s);
+    put(d, i, a + na, b + nb, label);
+}
+
 void nn_synth_xor(int n, float noise, uint64_t seed, nn_dataset *out) {
     alloc_2d(out, n, 2, 1, "xor");
     uint64_t s = seed;
@@ -62,7 +73,7 @@ void nn_synth_spirals(int n, float noise, uint64_t seed, nn_dataset *out) {
         int k = i % 2, j = i / 2;
         double r = (j + 0.5) / per;                 /* radius in (0, 1) */
         double th = r * 1.75 * 2.0 * PI + k * PI;   /* second spiral turned by half a turn */
-        put(out, i, r * cos(th) + noise * gauss(&s), r * sin(th) + noise * gauss(&s), k);
+        put_noisy(out, i, r * cos(th), r * sin(th), noise, &s, k);
     }
 }
 
@@ -76,7 +87,7 @@ void nn_synth_moons(int n, float noise, uint64_t seed, nn_dataset *out) {
         /* scikit-learn's make_moons: outer (cos, sin), inner (1 - cos, 0.5 - sin) */
         double a = k ? 1.0 - cos(th) : cos(th);
         double b = k ? 0.5 - sin(th) : sin(th);
-        put(out, i, a + noise * gauss(&s), b + noise * gauss(&s), k);
+        put_noisy(out, i, a, b, noise, &s, k);
     }
 }
 
