@@ -806,8 +806,9 @@ int nn_model_train_step(nn_model *m, nn_optim *opt, const float *x, const int *l
     if (loss_out) *loss_out = value;
     if (!isfinite(value)) {
         m->loss_ready = 0;
-        /* a device fault reads as a NaN loss: report the fault, not a divergence */
-        if (m->be->error && m->be->error(e) != DLS_OK) return e->code;
+        /* a device fault reads as a NaN loss: report the fault, not a divergence (e may
+         * be NULL, so the code comes from the return value) */
+        if (m->be->error && (rc = m->be->error(e)) != DLS_OK) return rc;
         return dls_fail(e, DLS_ERR_DIVERGED, "loss is %g at step %ld: training diverged "
                         "(try a smaller learning rate)", value, m->step);
     }
