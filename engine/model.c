@@ -19,11 +19,6 @@ static size_t max_sz(size_t a, size_t b) { return a > b ? a : b; }
 
 /* ---------------------------------------------------------------- shapes and setup */
 
-static int is_act(nn_layer_kind k) {
-    return k == NN_LAYER_RELU || k == NN_LAYER_LEAKY_RELU || k == NN_LAYER_SIGMOID ||
-           k == NN_LAYER_TANH;
-}
-
 static nn_act_kind act_of(nn_layer_kind k) {
     switch (k) {
     case NN_LAYER_RELU:       return NN_ACT_RELU;
@@ -657,8 +652,8 @@ int nn_model_loss(nn_model *m, const int *labels, const float *targets, nn_loss_
 /* Kinds whose backward may write dx over dy (elementwise, or no change at all). */
 static int bwd_in_place(const layer *l) {
     nn_layer_kind k = l->spec.kind;
-    return l->absorbed || k == NN_LAYER_FLATTEN || is_act(k) || k == NN_LAYER_DROPOUT ||
-           k == NN_LAYER_SOFTMAX || k == NN_LAYER_LOG_SOFTMAX;
+    return l->absorbed || k == NN_LAYER_FLATTEN || act_of(k) != NN_ACT_NONE ||
+           k == NN_LAYER_DROPOUT || k == NN_LAYER_SOFTMAX || k == NN_LAYER_LOG_SOFTMAX;
 }
 
 static void chain_backward(nn_model *m, layer *L, int n, const float *x0, float **cur,
