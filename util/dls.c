@@ -86,13 +86,17 @@ void dls_buf_deinit(dls_buf *b) {
     dls_buf_init(b);
 }
 
+/* Makes room for n more bytes and the NUL, doubling, so that appends are amortised O(1). */
+static void reserve(dls_buf *b, size_t n) {
+    if (b->len + n + 1 <= b->cap) return;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + n + 1) cap *= 2;
+    b->data = xrealloc(b->data, cap);
+    b->cap  = cap;
+}
+
 void dls_buf_append(dls_buf *b, const void *p, size_t n) {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1) cap *= 2;
-        b->data = xrealloc(b->data, cap);
-        b->cap  = cap;
-    }
+    reserve(b, n);
     if (n) memcpy(b->data + b->len, p, n);
     b->len += n;
     b->data[b->len] = '\0';
@@ -114,12 +118,7 @@ void dls_buf_printf(dls_buf *b, const char *fmt, ...) {
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     DLS_ASSERT(n >= 0);
-    dls_buf_append(b, "", 0); /* make room for at least the NUL */
-    if (b->len + (size_t)n + 1 > b->cap) {
-        size_t need = b->len + (size_t)n + 1;
-        b->data = xrealloc(b->data, need);
-        b->cap  = need;
-    }
+    reserve(b, (size_t)n);
     va_start(ap, fmt);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     va_end(ap);
