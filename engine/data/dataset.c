@@ -1,18 +1,17 @@
 /* dataset.c: the in-memory data set's small helpers: free, label histogram, subsets,
  * re-normalisation, and the splitmix64 generator every data file draws from.
  * Not the file readers (idx.c), the generators (synth.c) or the loader (loader.c). */
+#include "engine/backend.h"   /* nn_rng_mix64 */
 #include "engine/nn_data.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 uint64_t nn_data_rand64(uint64_t *state) {
-    /* splitmix64 (Steele, Lea, Flood 2014): one add and a mix, passes BigCrush, and
-     * any seed (0 included) is a good one; that is all a data shuffle needs. */
-    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    /* splitmix64 (Steele, Lea, Flood 2014): one add and the finalizer the engine's
+     * counter RNG is built on; passes BigCrush, and any seed (0 included) is a good
+     * one; that is all a data shuffle needs. */
+    return nn_rng_mix64(*state += 0x9E3779B97F4A7C15ull);
 }
 
 void nn_dataset_free(nn_dataset *d) {
