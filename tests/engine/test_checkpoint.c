@@ -1,6 +1,7 @@
 /* test_checkpoint.c: checkpoint round trip (training resumes bit for bit), metadata,
  * and rejection of truncated, corrupt, wrong-version, foreign and mismatched files. */
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "engine/nn.h"
@@ -151,6 +152,15 @@ static void test_rejections(void) {
 
     /* the save is atomic: a failed save leaves no file and no temp file behind */
     CHECK(nn_checkpoint_save("/nonexistent/dir/x.ckpt", m, NULL, NULL, &e) == DLS_ERR_IO);
+    /* a save that fails at the last step (rename over a folder) removes its temp file */
+    char *dir = tmp_path("dir.ckpt"), *tmp = xasprintf("%s.tmp.%ld", dir, (long)getpid());
+    CHECK(mkdir(dir, 0700) == 0);
+    CHECK(nn_checkpoint_save(dir, m, NULL, NULL, &e) == DLS_ERR_IO);
+    CHECK(strstr(e.msg, "rename") != NULL);
+    CHECK(access(tmp, F_OK) != 0);
+    CHECK(rmdir(dir) == 0);
+    free(tmp);
+    free(dir);
 
     free(data);
     nn_model_free(m);
