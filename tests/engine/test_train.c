@@ -155,11 +155,14 @@ static void run_once(uint64_t seed, int threads, const nn_dataset *d, float *out
     nn_model *m = nn_model_new(small_cnn, 11, 1, 12, 12, NULL, seed, &e);
     nn_optim_config c = nn_optim_config_default(NN_OPTIM_ADAM);
     nn_optim *o = nn_optim_new(m, &c, &e);
-    for (int s = 0; s < 20; s++)
-        nn_model_train_step(m, o, d->x + (size_t)(s % 8) * 64 * 144, d->y + (s % 8) * 64, NULL,
-                            64, NN_LOSS_CROSS_ENTROPY, loss, &e);
+    /* two runs that failed alike would compare equal: every step must succeed */
+    int ok = 1;
+    for (int s = 0; s < 20 && ok; s++)
+        ok = nn_model_train_step(m, o, d->x + (size_t)(s % 8) * 64 * 144, d->y + (s % 8) * 64,
+                                 NULL, 64, NN_LOSS_CROSS_ENTROPY, loss, &e) == DLS_OK;
     nn_model_set_training(m, 0);
-    nn_model_forward(m, d->x, 64, NULL, &e);
+    ok = ok && nn_model_forward(m, d->x, 64, NULL, &e) == DLS_OK;
+    CHECK(ok);
     nn_model_output(m, out);
     nn_optim_free(o);
     nn_model_free(m);
