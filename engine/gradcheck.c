@@ -53,15 +53,17 @@ int nn_model_gradcheck(nn_model *m, const float *x, const int *labels, const flo
     be->to_host(stats, m->stats, m->n_stats * sizeof *stats);
 
     /* analytic gradients, parameters and input */
+    float *grads = NULL, *dx = NULL, *xp = NULL;
     m->need_input_grad = 1;
     rc = nn_model_forward(m, x, n, NULL, e);
     if (!rc) rc = nn_model_loss(m, labels, targets, loss, &lval, e);
-    if (rc) { m->need_input_grad = 0; free(stats); return rc; }
+    if (rc) { m->need_input_grad = 0; goto done; }   /* the forward may have moved stats */
     nn_model_backward(m);
     m->need_input_grad = 0;
-    float *grads = xmalloc((m->n_params + 1) * sizeof *grads);
+    grads = xmalloc((m->n_params + 1) * sizeof *grads);
     size_t nx = (size_t)n * m->in_sz;
-    float *dx = xmalloc(nx * sizeof *dx), *xp = xmalloc(nx * sizeof *xp);
+    dx = xmalloc(nx * sizeof *dx);
+    xp = xmalloc(nx * sizeof *xp);
     be->to_host(grads, m->grads, m->n_params * sizeof *grads);
     be->to_host(dx, m->dx_input, nx * sizeof *dx);
     memcpy(xp, x, nx * sizeof *xp);
@@ -92,6 +94,7 @@ int nn_model_gradcheck(nn_model *m, const float *x, const int *labels, const flo
         xp[i] = x[i];
         if (!rc) record(out, -1, dx[i], (fp - fm) / (2.0 * eps));
     }
+done:
     be->to_device(m->stats, stats, m->n_stats * sizeof *stats);
     free(stats);
     free(grads);

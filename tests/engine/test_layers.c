@@ -109,6 +109,29 @@ static void test_gradchecks(void) {
     for (size_t i = 0; i < sizeof nets / sizeof *nets; i++) check_net(&nets[i]);
 }
 
+/* A gradient check that fails (a label out of range) leaves the batch-norm running
+ * statistics as it found them, as a successful one does. */
+static void test_gradcheck_failure(void) {
+    nn_layer_spec s[] = { LIN(4), L(NN_LAYER_BATCHNORM), LIN(3) };
+    nn_model *m = nn_model_new(s, 3, 5, 1, 1, NULL, 3, NULL);
+    float x[N_EX * 5], before[N_EX * 3], after[N_EX * 3];
+    for (int i = 0; i < N_EX * 5; i++) x[i] = 4.0f * nn_rng_uniform(98, 1, (uint64_t)i);
+    int bad[N_EX] = { 0, 1, 2, 7 };
+    nn_gradcheck_result r;
+    dls_error e;
+    nn_model_set_training(m, 0);
+    CHECK(nn_model_forward(m, x, N_EX, NULL, &e) == DLS_OK);
+    nn_model_output(m, before);
+    nn_model_set_training(m, 1);
+    CHECK(nn_model_gradcheck(m, x, bad, NULL, N_EX, NN_LOSS_CROSS_ENTROPY, 1e-3f, 4, &r, &e) ==
+          DLS_ERR_INVALID);
+    nn_model_set_training(m, 0);
+    CHECK(nn_model_forward(m, x, N_EX, NULL, &e) == DLS_OK);
+    nn_model_output(m, after);
+    CHECK(memcmp(before, after, sizeof before) == 0);
+    nn_model_free(m);
+}
+
 static void test_shape_errors(void) {
     dls_error e = { 0 };
     nn_layer_spec s[] = { CONV(4, 3, 1, 0), POOL(NN_LAYER_MAXPOOL2D, 2, 2, 0),
@@ -224,6 +247,7 @@ int main(void) {
     test_gradchecks();
     nn_set_threads(2);
     test_gradchecks();   /* the batch-split kernels must agree */
+    test_gradcheck_failure();
     test_shape_errors();
     test_names_and_summary();
     return test_done("test_layers");
