@@ -176,14 +176,20 @@ fail:
     return rc;
 }
 
-/* The pragma's answer (journal_mode names the mode now), "" on error. */
-static void pragma_text(store *s, const char *sql, char *out, size_t n) {
+/* The pragma's answer in out (journal_mode names the mode now), "" on error. Returns
+ * SQLite's result code (SQLITE_OK when it answered): the caller decides which failure
+ * it can live with. */
+static int pragma_text(store *s, const char *sql, char *out, size_t n) {
     sqlite3_stmt *st = NULL;
     out[0] = '\0';
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
-        sqlite3_column_text(st, 0))
-        snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(st, 0);
+        snprintf(out, n, "%s", t ? (const char *)t : "");
+        rc = SQLITE_OK;
+    }
     sqlite3_finalize(st);
+    return rc;
 }
 
 /* Process-wide SQLite settings, before its first use: no memory statistics (they take a
@@ -214,10 +220,12 @@ int store_open(const char *path, store **out, dls_error *e) {
     /* WAL only once we know the file is ours: switching writes to it. The mode is kept in
      * the file, so this is usually a no-op; but while another dlstudy holds the database
      * (a sync leaves WAL for its bulk import) the switch is refused as busy. That is no
-     * error: the rollback journal is just as safe, only slower for readers beside a writer. */
+     * error: the rollback journal is just as safe, only slower for readers beside a writer.
+     * Any other failure (read-only, disk full, I/O) is, and is reported here, at open. */
     if (strcmp(path, ":memory:") != 0 && path[0] != '\0') {
         char mode[16];
-        pragma_text(s, "PRAGMA journal_mode = WAL", mode, sizeof mode);
+        rc = pragma_text(s, "PRAGMA journal_mode = WAL", mode, sizeof mode);
+        if ((rc & 0xff) != SQLITE_BUSY && (code = store_check(s, rc, "journal mode", e)) != DLS_OK) goto fail;
         s->wal = strcmp(mode, "wal") == 0;
     }
     /* NORMAL is only safe with WAL; a rollback journal is synced fully */

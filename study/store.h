@@ -26,7 +26,8 @@ int store_schema_version(void);
  * folder) when missing, then creates or migrates the schema. Fails, leaving the file as it
  * was, with DLS_ERR_CORRUPT ("PATH: not a dlstudy database ...") for a corrupt, foreign or
  * non-SQLite file, DLS_ERR_BUSY when another process holds it past the busy timeout,
- * DLS_ERR_UNSUPPORTED for a database from a newer dlstudy, DLS_ERR_DB otherwise.
+ * DLS_ERR_UNSUPPORTED for a database from a newer dlstudy, DLS_ERR_IO when it cannot be
+ * opened or written (no such folder, read-only, disk full), DLS_ERR_DB otherwise.
  * *out is written only on DLS_OK; free with store_free. */
 int  store_open(const char *path, store **out, dls_error *e);
 void store_free(store *s);

@@ -6,6 +6,8 @@
 #include "tests/test.h"
 
 #include <stdlib.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -293,9 +295,50 @@ static void test_concurrent_create(void) {
     CHECK(test_rmtree(dir) == 0);
 }
 
+/* A read-only database with a rollback journal: the switch to WAL has to write, and that
+ * failure is reported at open (only a busy refusal is let pass there), naming the file.
+ * Without root a read-only file; as root, which ignores permission bits, a tmpfs
+ * remounted read-only (skipped where it may not mount). */
+static void test_readonly(void) {
+    char dir[64];
+    if (!test_tmpdir(dir, sizeof dir, "dls_store_ro")) {
+        test_skip("read-only database", "no temp dir");
+        return;
+    }
+    int root = geteuid() == 0, mounted = root && mount("tmpfs", dir, "tmpfs", 0, "size=1m") == 0;
+    if (root && !mounted) {
+        test_skip("read-only database", "cannot mount a tmpfs here");
+        CHECK(test_rmtree(dir) == 0);
+        return;
+    }
+    char *db = xasprintf("%s/ro.db", dir);
+    store *s = NULL;
+    dls_error e = {0};
+    CHECK(store_open(db, &s, &e) == DLS_OK);
+    store_free(s);
+    s = NULL;
+    sqlite3 *raw;
+    sqlite3_open(db, &raw);
+    CHECK(sqlite3_exec(raw, "PRAGMA journal_mode = DELETE", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(raw);
+    int ro = mounted ? mount("tmpfs", dir, "tmpfs", MS_REMOUNT | MS_RDONLY, "size=1m") == 0 : chmod(db, 0444) == 0;
+    if (!ro) {
+        test_skip("read-only database", "cannot make it read-only");
+    } else {
+        CHECK(store_open(db, &s, &e) == DLS_ERR_IO);
+        CHECK(s == NULL);
+        store_free(s);
+        CHECK(strstr(e.msg, db) != NULL && strstr(e.msg, "read-only") != NULL);
+    }
+    if (mounted) CHECK(umount2(dir, MNT_DETACH) == 0);
+    CHECK(test_rmtree(dir) == 0);
+    free(db);
+}
+
 int main(void) {
     test_memory();
     test_files();
     test_concurrent_create();
+    test_readonly();
     return test_done("test_store");
 }
