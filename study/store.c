@@ -133,27 +133,29 @@ static int query_int(store *s, const char *sql, int *out, dls_error *e) {
     return store_check(s, rc, sql, e);
 }
 
-/* The version and object count, read together; "newer than us" is refused here. */
-static int read_version(store *s, int *version, int *objects, dls_error *e) {
+/* PRAGMA user_version; "newer than us" is refused here. The first read of the file's
+ * header, so it also tells a non-SQLite file (SQLITE_NOTADB). */
+static int read_version(store *s, int *version, dls_error *e) {
     int rc;
     if ((rc = query_int(s, "PRAGMA user_version", version, e)) != DLS_OK) return rc;
     if (*version > N_MIGRATIONS)
         return dls_fail(e, DLS_ERR_UNSUPPORTED,
                         "%s: database version %d is newer than this dlstudy knows (%d); upgrade dlstudy",
                         s->path, *version, N_MIGRATIONS);
-    return query_int(s, "SELECT count(*) FROM sqlite_master", objects, e);
+    return DLS_OK;
 }
 
 static int migrate(store *s, dls_error *e) {
     int version = 0, objects = 0, rc;
-    if ((rc = read_version(s, &version, &objects, e)) != DLS_OK) return rc;
+    if ((rc = read_version(s, &version, e)) != DLS_OK) return rc;
     if (version == N_MIGRATIONS) return DLS_OK; /* the common case: no write lock taken */
     /* Decide under the write lock: two processes opening a new database at once would
      * otherwise both see it empty (the second then fails on tables that exist), or one
      * would see the other's half-made schema and take it for a stranger's database. */
     if ((rc = store_begin(s, e)) != DLS_OK) return rc;
-    if ((rc = read_version(s, &version, &objects, e)) != DLS_OK) goto fail;
-    if (version == 0 && objects > 0) {
+    if ((rc = read_version(s, &version, e)) != DLS_OK) goto fail;
+    if (version == 0 && (rc = query_int(s, "SELECT count(*) FROM sqlite_master", &objects, e)) != DLS_OK) goto fail;
+    if (objects > 0) {
         /* an existing SQLite file of some other program: never write into it */
         rc = dls_fail(e, DLS_ERR_CORRUPT,
                       "%s: a SQLite database, but not dlstudy's (no schema version); it was "
@@ -212,9 +214,6 @@ int store_open(const char *path, store **out, dls_error *e) {
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, 5000);
-    /* the first read of the header tells a non-SQLite file (SQLITE_NOTADB) */
-    int dummy;
-    if ((code = query_int(s, "PRAGMA schema_version", &dummy, e)) != DLS_OK) goto fail;
     if ((code = exec(s, "PRAGMA foreign_keys = ON", "foreign keys", e)) != DLS_OK) goto fail;
     if ((code = migrate(s, e)) != DLS_OK) goto fail;
     /* WAL only once we know the file is ours: switching writes to it. The mode is kept in
