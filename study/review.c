@@ -374,10 +374,7 @@ static int write_note(store *s, const char *notes_dir, const sched_params *p, in
         if (o.status != NOTE_STATUS_NONE) sqlite3_bind_text(st, 6, note_status_str(o.status), -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 7, o.updated, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(st, 8, joined.data, -1, SQLITE_TRANSIENT);
-        if ((rc = store_begin(s, e)) == DLS_OK) {
-            if ((rc = store_step_done(s, st, "record write-back", e)) == DLS_OK) rc = store_commit(s, e);
-            else store_rollback(s);
-        }
+        rc = store_step_commit(s, st, "record write-back", e);
     } else {
         rc = e ? e->code : DLS_ERR_DB;
     }
@@ -455,10 +452,7 @@ static int restore_bytes(store *s, const char *notes_dir, int64_t note_id, const
         sqlite3_bind_int64(st, 7, restored.size);
         sqlite3_bind_int64(st, 8, restored.mtime_ns);
         sqlite3_bind_text(st, 9, restored.sha256, -1, SQLITE_TRANSIENT);
-        if ((rc = store_begin(s, e)) == DLS_OK) {
-            if ((rc = store_step_done(s, st, "record the restored note", e)) == DLS_OK) rc = store_commit(s, e);
-            else store_rollback(s);
-        }
+        rc = store_step_commit(s, st, "record the restored note", e);
     } else {
         rc = e ? e->code : DLS_ERR_DB;
     }

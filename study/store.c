@@ -124,6 +124,16 @@ void store_rollback(store *s) {
     if (!sqlite3_get_autocommit(s->db)) sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int store_step_commit(store *s, sqlite3_stmt *st, const char *what, dls_error *e) {
+    int rc = store_begin(s, e);
+    if (rc != DLS_OK) return rc;
+    if ((rc = store_step_done(s, st, what, e)) != DLS_OK) {
+        store_rollback(s);
+        return rc;
+    }
+    return store_commit(s, e);
+}
+
 static int query_int(store *s, const char *sql, int *out, dls_error *e) {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
@@ -293,13 +303,7 @@ int store_setting_set(store *s, const char *key, const char *value, dls_error *e
     if (!st) return e ? e->code : DLS_ERR_DB;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-    int rc = store_begin(s, e);
-    if (rc != DLS_OK) return rc;
-    if ((rc = store_step_done(s, st, "save setting", e)) != DLS_OK) {
-        store_rollback(s);
-        return rc;
-    }
-    return store_commit(s, e);
+    return store_step_commit(s, st, "save setting", e);
 }
 
 static int setting_number(store *s, const char *key, double *out, dls_error *e) {

@@ -52,6 +52,9 @@ int store_step_done(store *s, sqlite3_stmt *st, const char *what, dls_error *e);
 int  store_begin(store *s, dls_error *e);
 int  store_commit(store *s, dls_error *e);
 void store_rollback(store *s);
+/* One write statement (no rows) in a transaction of its own: store_begin, the step,
+ * store_commit; rolled back when the step fails. */
+int  store_step_commit(store *s, sqlite3_stmt *st, const char *what, dls_error *e);
 
 /* Bulk import (the first sync into an empty database): in WAL mode every page of a big
  * transaction is written twice (to the WAL, then by the checkpoint) and read back once;
