@@ -145,12 +145,8 @@ int mastery_history_load(store *s, const sched_params *p, int64_t now, int weeks
     while ((rc = sqlite3_step(cs)) == SQLITE_ROW) {
         int64_t card = sqlite3_column_int64(cs, 0);
         note_ix key = {.id = sqlite3_column_int64(cs, 1)};
-        sched_card cur = {
-            .state = sqlite3_column_int(cs, 2), .step = sqlite3_column_int(cs, 3),
-            .s = sqlite3_column_double(cs, 4), .d = sqlite3_column_double(cs, 5),
-            .due = sqlite3_column_int64(cs, 6), .last_review = sqlite3_column_int64(cs, 7),
-            .reps = sqlite3_column_int(cs, 8), .lapses = sqlite3_column_int(cs, 9),
-        };
+        sched_card cur;
+        store_col_card(cs, 2, &cur);
         size_t n_revs = 0;
         while (rrc == SQLITE_ROW && sqlite3_column_int64(rs, 0) < card) rrc = sqlite3_step(rs);
         for (; rrc == SQLITE_ROW && sqlite3_column_int64(rs, 0) == card; rrc = sqlite3_step(rs)) {
@@ -160,12 +156,7 @@ int mastery_history_load(store *s, const sched_params *p, int64_t now, int weeks
             }
             hrev *r = &revs[n_revs++];
             r->at     = sqlite3_column_int64(rs, 1);
-            r->before = (sched_card){
-                .state = sqlite3_column_int(rs, 2), .step = sqlite3_column_int(rs, 3),
-                .s = sqlite3_column_double(rs, 4), .d = sqlite3_column_double(rs, 5),
-                .due = sqlite3_column_int64(rs, 6), .last_review = sqlite3_column_int64(rs, 7),
-                .reps = sqlite3_column_int(rs, 8), .lapses = sqlite3_column_int(rs, 9),
-            };
+            store_col_card(rs, 2, &r->before);
             r->after = (sched_card){
                 .state = sqlite3_column_int(rs, 10), .step = sqlite3_column_int(rs, 11),
                 .s = sqlite3_column_double(rs, 12), .d = sqlite3_column_double(rs, 13),

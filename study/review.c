@@ -223,12 +223,8 @@ int review_note_mastery(store *s, const sched_params *p, int64_t note_id, int64_
     mastery_acc acc = {0};
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        sched_card m = {
-            .state = sqlite3_column_int(st, 0), .step = sqlite3_column_int(st, 1),
-            .s = sqlite3_column_double(st, 2), .d = sqlite3_column_double(st, 3),
-            .due = sqlite3_column_int64(st, 4), .last_review = sqlite3_column_int64(st, 5),
-            .reps = sqlite3_column_int(st, 6), .lapses = sqlite3_column_int(st, 7),
-        };
+        sched_card m;
+        store_col_card(st, 0, &m);
         mastery_acc_add(&acc, mastery_of_card(p, &m, now), m.reps > 0);
     }
     sqlite3_reset(st);

@@ -359,6 +359,17 @@ char *store_col_text(sqlite3_stmt *st, int i) {
     return xstrdup(t ? (const char *)t : "");
 }
 
+void store_col_card(sqlite3_stmt *st, int i, sched_card *m) {
+    m->state       = sqlite3_column_int(st, i);
+    m->step        = sqlite3_column_int(st, i + 1);
+    m->s           = sqlite3_column_double(st, i + 2);
+    m->d           = sqlite3_column_double(st, i + 3);
+    m->due         = sqlite3_column_int64(st, i + 4);
+    m->last_review = sqlite3_column_int64(st, i + 5);
+    m->reps        = sqlite3_column_int(st, i + 6);
+    m->lapses      = sqlite3_column_int(st, i + 7);
+}
+
 int store_card_get(store *s, int64_t id, store_card *out, dls_error *e) {
     sqlite3_stmt *st = store_prepare(
         s, "SELECT id, note_id, uid, kind, heading_path, front, back, ord, state, step, "
@@ -381,14 +392,7 @@ int store_card_get(store *s, int64_t id, store_card *out, dls_error *e) {
     out->front        = store_col_text(st, 5);
     out->back         = store_col_text(st, 6);
     out->ord          = sqlite3_column_int(st, 7);
-    out->m.state       = sqlite3_column_int(st, 8);
-    out->m.step        = sqlite3_column_int(st, 9);
-    out->m.s           = sqlite3_column_double(st, 10);
-    out->m.d           = sqlite3_column_double(st, 11);
-    out->m.due         = sqlite3_column_int64(st, 12);
-    out->m.last_review = sqlite3_column_int64(st, 13);
-    out->m.reps        = sqlite3_column_int(st, 14);
-    out->m.lapses      = sqlite3_column_int(st, 15);
+    store_col_card(st, 8, &out->m);
     sqlite3_reset(st);
     return DLS_OK;
 }
@@ -483,16 +487,7 @@ int store_log_last(store *s, int64_t note_filter, int64_t *log_id, int64_t *card
     }
     *log_id  = sqlite3_column_int64(st, 0);
     *card_id = sqlite3_column_int64(st, 1);
-    if (before) {
-        before->state       = sqlite3_column_int(st, 2);
-        before->step        = sqlite3_column_int(st, 3);
-        before->s           = sqlite3_column_double(st, 4);
-        before->d           = sqlite3_column_double(st, 5);
-        before->due         = sqlite3_column_int64(st, 6);
-        before->last_review = sqlite3_column_int64(st, 7);
-        before->reps        = sqlite3_column_int(st, 8);
-        before->lapses      = sqlite3_column_int(st, 9);
-    }
+    if (before) store_col_card(st, 2, before);
     sqlite3_reset(st);
     return DLS_OK;
 }

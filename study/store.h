@@ -44,6 +44,9 @@ sqlite3_stmt *store_prepare(store *s, const char *sql, dls_error *e);
 int store_check(store *s, int rc, const char *what, dls_error *e);
 /* Column i of the current row as a new string ("" for NULL); the caller frees it. */
 char *store_col_text(sqlite3_stmt *st, int i);
+/* Columns i..i+7 of the current row as a memory state: state, step, stability,
+ * difficulty, due, last_review, reps, lapses, in that order (NULL reads as 0). */
+void store_col_card(sqlite3_stmt *st, int i, sched_card *m);
 /* Steps a statement that returns no rows (to SQLITE_DONE) and resets it. */
 int store_step_done(store *s, sqlite3_stmt *st, const char *what, dls_error *e);
 
