@@ -102,7 +102,9 @@ static void walk_notes(const char *root, const char *dir, int *count, int *broke
         if (ent->d_name[0] == '.') continue;
         char *p = xasprintf("%s/%s", dir, ent->d_name);
         struct stat st;
-        if (stat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
+        /* lstat: a linked folder is not entered, as sync does not enter one (a link to a
+         * folder above would loop, counting the same notes again at every level) */
+        if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode)) {
             walk_notes(root, p, count, broken, errors);
         } else if (strlen(ent->d_name) > 3 && !strcmp(ent->d_name + strlen(ent->d_name) - 3, ".md")) {
             note *n = NULL;
