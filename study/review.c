@@ -106,8 +106,10 @@ int review_session_new(store *s, const char *notes_dir, int64_t now, const revie
                           "AND reviewed_at >= ?1", e);
     if (!st) { rc = e ? e->code : DLS_ERR_DB; goto fail; }
     sqlite3_bind_int64(st, 1, sched_day_start(&rs->p, sched_day_of(&rs->p, now)));
-    int introduced = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    int step = sqlite3_step(st), introduced = step == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
     sqlite3_reset(st);
+    /* unread, the count would be 0: a whole day's new cards again */
+    if ((rc = store_check(s, step, "count today's new cards", e)) != DLS_OK) goto fail;
     int left = rs->o.new_limit - introduced;
     if (left > 0) {
         /* the learning order of review.h: easy notes, then older ones, then broader ones
@@ -285,7 +287,7 @@ static int write_note(store *s, const char *notes_dir, const sched_params *p, in
     st = store_prepare(s, "SELECT min(due) FROM cards WHERE note_id = ?1 AND gone = 0 AND due IS NOT NULL", e);
     if (!st) { rc = e ? e->code : DLS_ERR_DB; goto done; }
     sqlite3_bind_int64(st, 1, note_id);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
         int64_t day = sched_day_of(p, sqlite3_column_int64(st, 0));
         int64_t today = sched_day_of(p, now);
         if (day < today) day = today; /* overdue: due today */
@@ -296,6 +298,7 @@ static int write_note(store *s, const char *notes_dir, const sched_params *p, in
         }
     }
     sqlite3_reset(st);
+    if ((rc = store_check(s, rc, "read the next due date", e)) != DLS_OK) goto done;
 
     /* updated: the real local date (review dates use study days, which start at the
      * rollover hour) */
