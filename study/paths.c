@@ -164,7 +164,9 @@ static int copy_tree(const char *src, const char *dst, dls_error *e) {
         if (!strcmp(ent->d_name, ".") || !strcmp(ent->d_name, "..")) continue;
         char *from = xasprintf("%s/%s", src, ent->d_name), *to = xasprintf("%s/%s", dst, ent->d_name);
         struct stat st;
-        if (lstat(from, &st) == 0 && S_ISDIR(st.st_mode)) {
+        if (lstat(from, &st) != 0) {
+            rc = dls_fail(e, DLS_ERR_IO, "%s: %s", from, strerror(errno));
+        } else if (S_ISDIR(st.st_mode)) {
             rc = copy_tree(from, to, e);
         } else if (S_ISREG(st.st_mode)) {
             char  *bytes = NULL;
