@@ -98,12 +98,13 @@ int dls_paths_init(dls_paths *p, const char *notes_opt, const char *db_opt, cons
     p->config_path  = xasprintf("%s/dlstudy/config", cfgdir);
     free(cfgdir);
     char *datahome  = dls_xdg_data_dir();
+    int   src_tree  = in_source_tree(); /* three stat calls: asked once, used four times */
     const char *env;
 
     if (notes_opt) p->notes_dir = xstrdup(notes_opt);
     else if ((env = getenv("DLSTUDY_NOTES")) && *env) p->notes_dir = xstrdup(env);
     else if ((p->notes_dir = config_get(p->config_path, "notes"))) {}
-    else if (in_source_tree()) p->notes_dir = abspath("notes");
+    else if (src_tree) p->notes_dir = abspath("notes");
     else p->notes_dir = xasprintf("%s/notes", datahome);
 
     if (db_opt) p->db_path = xstrdup(db_opt);
@@ -112,16 +113,16 @@ int dls_paths_init(dls_paths *p, const char *notes_opt, const char *db_opt, cons
 
     char *installed = data_home_of_program();
     if ((env = getenv("DLSTUDY_LABS")) && *env) p->labs_dir = xstrdup(env);
-    else if (in_source_tree()) p->labs_dir = abspath("labs");
+    else if (src_tree) p->labs_dir = abspath("labs");
     else p->labs_dir = xasprintf("%s/labs", installed);
 
     if (data_opt) p->data_dir = xstrdup(data_opt);
     else if ((env = getenv("DLSTUDY_DATA")) && *env) p->data_dir = xstrdup(env);
     else p->data_dir = xasprintf("%s/data", datahome);
 
-    p->bundled_notes = in_source_tree() ? abspath("notes") : xasprintf("%s/notes", installed);
+    p->bundled_notes = src_tree ? abspath("notes") : xasprintf("%s/notes", installed);
     p->notes_default = !notes_opt && !(getenv("DLSTUDY_NOTES") && *getenv("DLSTUDY_NOTES")) &&
-                       !in_source_tree() && strncmp(p->notes_dir, datahome, strlen(datahome)) == 0;
+                       !src_tree && strncmp(p->notes_dir, datahome, strlen(datahome)) == 0;
     free(installed);
     free(datahome);
     return DLS_OK;
