@@ -367,8 +367,9 @@ int sched_rating_parse(const char *s) {
     size_t n = strcspn(s, " \t\r\n");
     if (n == 1 && s[0] >= '1' && s[0] <= '4') return s[0] - '0';
     if (n == 0) return 0;
-    static const char *names[] = {"again", "hard", "good", "easy"};
-    for (int i = 0; i < 4; i++)
-        if (n <= strlen(names[i]) && !strncasecmp(s, names[i], n)) return i + 1;
+    for (int g = SCHED_AGAIN; g <= SCHED_EASY; g++) {
+        const char *name = sched_rating_name(g);
+        if (n <= strlen(name) && !strncasecmp(s, name, n)) return g;
+    }
     return 0;
 }
