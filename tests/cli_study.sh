@@ -168,6 +168,8 @@ $D > $O 2>&1; check "dashboard exit 0" [ $? -eq 0 ]
 has "dashboard today" $O "Today:"
 has "dashboard mastery" $O "Mastery by category:"
 has "dashboard streak" $O "Streak:   1 day"
+# categories with their cards and how many were reviewed (the same figures as the full screen)
+has "dashboard category" $O "ai-ml/basics                    3 cards, 2 reviewed"
 
 # no notes folder (outside the source tree, so the XDG default applies): says where it looks
 (cd "$T" && $BIN --db "$T/db2.db" > $O 2>&1); check "no notes folder exit 0" [ $? -eq 0 ]

@@ -16,6 +16,7 @@
 #include "study/sched.h"
 #include "study/store.h"
 #include "study/sync.h"
+#include "tui/screens/data.h"
 #include "tui/widgets/grid.h"
 
 #include <errno.h>
@@ -1324,101 +1325,40 @@ int cmd_home_plain(cli_ctx *ctx, int argc, char **argv) {
         store_free(s);
         return DLS_EXIT_FAIL;
     }
+    /* the same figures as the full-screen dashboard (tui/screens/data.c) */
     int64_t now = now_s(), today = sched_day_of(&p, now);
-    int64_t t0 = sched_day_start(&p, today), t1 = sched_day_start(&p, today + 1);
-    const char *live = " FROM cards c JOIN notes n ON n.id = c.note_id WHERE c.gone = 0 AND n.gone = 0 ";
-    char *q_notes = xasprintf("SELECT count(*) FROM notes WHERE gone = 0 AND ?1 = ?1 AND ?2 = ?2");
-    char *q_cards = xasprintf("SELECT count(*)%s AND ?1 = ?1 AND ?2 = ?2", live);
-    char *q_due   = xasprintf("SELECT count(*)%s AND c.due IS NOT NULL AND c.due < ?1 AND ?2 = ?2", live);
-    char *q_new   = xasprintf("SELECT count(*)%s AND c.due IS NULL AND c.state = 0 AND ?1 = ?1 AND ?2 = ?2", live);
-    int notes = count_q(s, q_notes, 0, 0), cards = count_q(s, q_cards, 0, 0);
-    int due = count_q(s, q_due, t1, 0), overdue = count_q(s, q_due, t0, 0), fresh = count_q(s, q_new, 0, 0);
-    int broken = count_q(s, "SELECT count(*) FROM notes WHERE gone = 0 AND parse_ok = 0 AND ?1 = ?1 AND ?2 = ?2", 0, 0);
-    int reviewed = count_q(s, "SELECT count(*) FROM review_history WHERE kind = 'review' AND reviewed_at >= ?1 "
-                              "AND reviewed_at < ?2", t0, t1);
-    int introduced = count_q(s, "SELECT count(*) FROM review_history WHERE kind = 'review' AND state_before = 0 "
-                                "AND reviewed_at >= ?1 AND reviewed_at < ?2", t0, t1);
-    free(q_notes), free(q_cards), free(q_due), free(q_new);
-    char *npd = store_setting_get(s, "new_per_day");
-    int limit = npd ? atoi(npd) : 20;
-    free(npd);
-    int new_today = limit - introduced;
-    if (new_today < 0) new_today = 0;
-    if (new_today > fresh) new_today = fresh;
-
-    /* streak: consecutive study days with a review, ending today (or yesterday) */
-    int streak = 0;
-    sqlite3_stmt *st = store_prepare(s, "SELECT reviewed_at FROM review_history WHERE kind IN ('review', 'import') "
-                                        "ORDER BY reviewed_at DESC", &e);
-    if (st) {
-        int64_t expect = today, last = INT64_MIN;
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            int64_t d = sched_day_of(&p, sqlite3_column_int64(st, 0));
-            if (d == last) continue;
-            last = d;
-            if (d == expect || (streak == 0 && d == today - 1)) {
-                streak++;
-                expect = d - 1;
-            } else {
-                break;
-            }
-        }
-        sqlite3_reset(st);
+    tui_dash d = {0};
+    if (tui_data_dash(s, &p, now, 1, &d, &e) != DLS_OK) {
+        fprintf(stderr, "dlstudy: %s\n", e.msg);
+        tui_dash_deinit(&d);
+        store_free(s);
+        return DLS_EXIT_FAIL;
     }
-
     char label[32];
     day_label(&p, today, label, sizeof label);
-    printf("dlstudy  %s  (%d notes, %d cards; notes in %s)\n", label, notes, cards, ctx->paths.notes_dir);
-    printf("Today:    %d due (%d overdue), %d new (of %d not yet studied), %d reviewed\n", due, overdue,
-           new_today, fresh, reviewed);
-    printf("Streak:   %d day%s\n", streak, streak == 1 ? "" : "s");
-    if (broken) printf("Problems: %d note%s could not be read (see `dlstudy sync`)\n", broken, broken == 1 ? "" : "s");
+    printf("dlstudy  %s  (%d notes, %d cards; notes in %s)\n", label, d.notes + d.broken, d.cards,
+           ctx->paths.notes_dir);
+    printf("Today:    %d due (%d overdue), %d new (of %d not yet studied), %d reviewed\n", d.due_today, d.overdue,
+           d.new_today_left, d.new_total, d.reviewed_today);
+    printf("Streak:   %d day%s\n", d.streak, d.streak == 1 ? "" : "s");
+    if (d.broken)
+        printf("Problems: %d note%s could not be read (see `dlstudy sync`)\n", d.broken, d.broken == 1 ? "" : "s");
 
     printf("Mastery by category:\n");
-    st = store_prepare(s, "SELECT n.category, c.state, c.step, coalesce(c.stability, 0), coalesce(c.difficulty, 0), "
-                          "coalesce(c.due, 0), coalesce(c.last_review, 0), c.reps, c.lapses FROM cards c JOIN notes n "
-                          "ON n.id = c.note_id WHERE c.gone = 0 AND n.gone = 0 ORDER BY n.category", &e);
-    if (st) {
-        char *cur = NULL;
-        mastery_acc acc = {0};
-        int more = 1;
-        while (more) {
-            more = sqlite3_step(st) == SQLITE_ROW;
-            const char *cat = more ? (const char *)sqlite3_column_text(st, 0) : NULL;
-            if (cur && (!more || strcmp(cat, cur) != 0)) {
-                int lvl = mastery_acc_level(&acc);
-                printf("  %s  ", stars(lvl));
-                print_pad(*cur ? cur : "(no category)", 28);
-                printf(" %4d cards, %d reviewed\n", acc.n, acc.reviewed);
-                free(cur);
-                cur = NULL;
-            }
-            if (!more) break;
-            if (!cur) {
-                cur = xstrdup(cat);
-                memset(&acc, 0, sizeof acc);
-            }
-            sched_card m = {
-                .state = sqlite3_column_int(st, 1), .step = sqlite3_column_int(st, 2),
-                .s = sqlite3_column_double(st, 3), .d = sqlite3_column_double(st, 4),
-                .due = sqlite3_column_int64(st, 5), .last_review = sqlite3_column_int64(st, 6),
-                .reps = sqlite3_column_int(st, 7), .lapses = sqlite3_column_int(st, 8),
-            };
-            mastery_acc_add(&acc, mastery_of_card(&p, &m, now), m.reps > 0);
-        }
-        free(cur);
-        sqlite3_reset(st);
+    for (int i = 0; i < d.n_cat; i++) {
+        const tui_category *c = &d.cat[i];
+        printf("  %s  ", stars(c->level));
+        print_pad(*c->name ? c->name : "(no category)", 28);
+        printf(" %4d cards, %d reviewed\n", c->cards, c->reviewed);
     }
     printf("Next 7 days:");
-    for (int k = 1; k <= 7; k++) {
-        char *q = xasprintf("SELECT count(*)%s AND c.due >= ?1 AND c.due < ?2", live);
-        int n = count_q(s, q, sched_day_start(&p, today + k), sched_day_start(&p, today + k + 1));
-        free(q);
+    for (int k = 1; k <= TUI_FORECAST_DAYS; k++) {
         day_label(&p, today + k, label, sizeof label);
-        printf("  %s %d", label + 11, n);
+        printf("  %s %d", label + 11, d.forecast[k - 1]);
     }
     printf("\n");
-    if (due || new_today) printf("Start with `dlstudy review`.\n");
+    if (d.due_today || d.new_today_left) printf("Start with `dlstudy review`.\n");
+    tui_dash_deinit(&d);
     store_free(s);
     return DLS_EXIT_OK;
 }

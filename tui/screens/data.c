@@ -54,7 +54,7 @@ static int month_of(const sched_params *p, int64_t day) {
 }
 
 int tui_data_dash(store *s, const sched_params *p, int64_t now, int full, tui_dash *d, dls_error *e) {
-    memset(d, 0, sizeof *d);
+    tui_dash_deinit(d);
     int64_t today = sched_day_of(p, now);
     int64_t day_start = sched_day_start(p, today), day_end = sched_day_start(p, today + 1);
     int rc;
@@ -129,42 +129,46 @@ int tui_data_dash(store *s, const sched_params *p, int64_t now, int full, tui_da
     sqlite3_reset(st);
     if ((rc = store_check(s, rc, "forecast", e))) return rc;
 
-    /* mastery by category */
+    /* mastery by category: the rows come sorted by category, so one is open at a time */
     st = store_prepare(s, "SELECT n.category, n.id, " CARD_COLS " FROM cards c JOIN notes n ON n.id = c.note_id WHERE c.gone = 0 AND n.gone = 0 ORDER BY n.category, n.id", e);
     if (!st) return e ? e->code : DLS_ERR_DB;
-    mastery_acc all = {0}, acc[TUI_MAX_CATEGORIES];
-    memset(acc, 0, sizeof acc);
+    mastery_acc all = {0}, acc = {0};
+    tui_category *k = NULL;
     int64_t last_note = -1;
+    int cap = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *cat = (const char *)sqlite3_column_text(st, 0);
-        if (!cat || !*cat) cat = "(none)";
-        int k = 0;
-        while (k < d->n_cat && strcmp(d->cat[k].name, cat) != 0) k++;
-        if (k == d->n_cat) {
-            if (d->n_cat < TUI_MAX_CATEGORIES) {
-                snprintf(d->cat[k].name, sizeof d->cat[k].name, "%s", cat);
-                d->n_cat++;
-            } else {
-                k = TUI_MAX_CATEGORIES - 1;
-                snprintf(d->cat[k].name, sizeof d->cat[k].name, "(other)");
-            }
+        if (!cat) cat = "";
+        if (!k || strcmp(k->name, cat) != 0) {
+            if (k) k->level = mastery_acc_level(&acc), k->reviewed = acc.reviewed;
+            if (d->n_cat == cap) d->cat = xrealloc(d->cat, (size_t)(cap = cap ? cap * 2 : 32) * sizeof *d->cat);
+            k = &d->cat[d->n_cat++];
+            memset(k, 0, sizeof *k);
+            k->name = xstrdup(cat);
+            memset(&acc, 0, sizeof acc);
         }
         int64_t nid = sqlite3_column_int64(st, 1);
-        if (nid != last_note) d->cat[k].notes++;
+        if (nid != last_note) k->notes++;
         last_note = nid;
         sched_card c;
         col_card(st, 2, &c);
         int lvl = mastery_of_card(p, &c, now);
-        mastery_acc_add(&acc[k], lvl, c.reps > 0);
+        mastery_acc_add(&acc, lvl, c.reps > 0);
         mastery_acc_add(&all, lvl, c.reps > 0);
-        d->cat[k].cards++;
-        d->cat[k].counts[lvl < 0 ? 0 : lvl > 5 ? 5 : lvl]++;
+        k->cards++;
+        k->counts[lvl < 0 ? 0 : lvl > 5 ? 5 : lvl]++;
     }
     sqlite3_reset(st);
+    if (k) k->level = mastery_acc_level(&acc), k->reviewed = acc.reviewed;
     if ((rc = store_check(s, rc, "mastery", e))) return rc;
-    for (int k = 0; k < d->n_cat; k++) d->cat[k].level = mastery_acc_level(&acc[k]);
     d->level = mastery_acc_level(&all);
     return DLS_OK;
+}
+
+void tui_dash_deinit(tui_dash *d) {
+    for (int i = 0; i < d->n_cat; i++) free(d->cat[i].name);
+    free(d->cat);
+    memset(d, 0, sizeof *d);
 }
 
 static char *fold_ascii(const char *s) {

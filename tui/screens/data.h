@@ -1,5 +1,6 @@
 /* data.h: the read-only questions the screens ask the database (dashboard figures,
- * the notes list with mastery), answered with a few SELECTs through store_prepare and
+ * the notes list with mastery; the dashboard's figures also for its plain-text form,
+ * cmd_home_plain), answered with a few SELECTs through store_prepare and
  * the scheduler's day arithmetic. A note's mastery history and review list come from
  * study/mastery.h, shared with `dlstudy mastery`. Writes never happen here:
  * reviews go through study/review.h, notes through study/sync.h. */
@@ -8,12 +9,13 @@
 
 #include "study/store.h"
 
-enum { TUI_HEAT_DAYS = 26 * 7, TUI_FORECAST_DAYS = 7, TUI_MAX_CATEGORIES = 32 };
+enum { TUI_HEAT_DAYS = 26 * 7, TUI_FORECAST_DAYS = 7 };
 
 typedef struct tui_category {
-    char name[96];
-    int  notes, cards, level; /* level: rounded mean mastery 0-5, -1 without cards */
-    int  counts[6];           /* cards per mastery level */
+    char *name;               /* "" for notes without a category */
+    int   notes, cards, level; /* level: rounded mean mastery 0-5, -1 without cards */
+    int   reviewed;           /* cards reviewed at least once */
+    int   counts[6];          /* cards per mastery level */
 } tui_category;
 
 typedef struct tui_dash {
@@ -24,15 +26,18 @@ typedef struct tui_dash {
     int heat_month[TUI_HEAT_DAYS];     /* month (0-11) of each of those days */
     int today_wday;                    /* 0 = Monday */
     int forecast[TUI_FORECAST_DAYS];   /* due on each of the next days (tomorrow first) */
-    tui_category cat[TUI_MAX_CATEGORIES];
-    int n_cat;                         /* the rest, beyond the limit, go into the last */
+    tui_category *cat;                 /* every category, by name */
+    int n_cat;
     int level;                         /* over all cards */
     int full;                          /* the fields below the counts are filled */
 } tui_dash;
 
 /* The dashboard's figures. full = 0 fills only the counts (fast: indexes only, for the
- * first frame); full = 1 also the streaks, heatmap, forecast and categories. */
-int tui_data_dash(store *s, const sched_params *p, int64_t now, int full, tui_dash *d, dls_error *e);
+ * first frame); full = 1 also the streaks, heatmap, forecast and categories. d must be
+ * zeroed or hold an earlier result (it is released first); free with tui_dash_deinit,
+ * also after a failure. */
+int  tui_data_dash(store *s, const sched_params *p, int64_t now, int full, tui_dash *d, dls_error *e);
+void tui_dash_deinit(tui_dash *d);
 
 typedef struct tui_note_row {
     int64_t id;

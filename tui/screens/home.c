@@ -139,7 +139,7 @@ static void home_draw(tui_view *v, tui_app *a, tui_grid *g, int y, int h) {
             tui_style st = {TUI_A_BOLD, TUI_C_WARN};
             int bw = w >= 100 ? 30 : 0; /* wide: the cards' levels as a bar */
             int cw = w - 40 - bw > 12 ? w - 40 - bw : 12;
-            tui_grid_puts(g, r, 2, cw, TUI_PLAIN, c->name);
+            tui_grid_puts(g, r, 2, cw, TUI_PLAIN, *c->name ? c->name : "(none)");
             tui_grid_puts(g, r, 3 + cw, 5, st, mastery_stars(c->level, 0));
             tui_grid_printf(g, r, 10 + cw, 20, ms, "%3d notes %4d cards", c->notes, c->cards);
             if (bw) draw_levels(g, r, 31 + cw, bw - 2, c->counts, c->cards);
@@ -182,7 +182,10 @@ static void home_reload(tui_view *v, tui_app *a) {
     ((home_view *)v)->stale = 1;
 }
 
-static void home_free(tui_view *v) { free(v); }
+static void home_free(tui_view *v) {
+    tui_dash_deinit(&((home_view *)v)->d);
+    free(v);
+}
 
 static const tui_view_ops home_ops = {
     .name = "Dashboard", .keys = &tui_keys_home, .draw = home_draw, .key = home_key,
