@@ -58,8 +58,7 @@ int tui_data_dash(store *s, const sched_params *p, int64_t now, int full, tui_da
     int64_t today = sched_day_of(p, now);
     int64_t day_start = sched_day_start(p, today), day_end = sched_day_start(p, today + 1);
     int rc;
-    /* Literals only: store_prepare caches statements by the SQL pointer.
-     * Speed: a card row holds its section text before its schedule columns, so a scan
+    /* Speed: a card row holds its section text before its schedule columns, so a scan
      * of cards walks megabytes. The quick counts use the partial index on due (every
      * comparison on due implies due IS NOT NULL); the counts that need a scan (cards,
      * new cards) wait for the full stage. */
