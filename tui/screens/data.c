@@ -176,6 +176,16 @@ static char *fold_ascii(const char *s) {
     return f;
 }
 
+typedef struct id_row {
+    int64_t id;
+    int     row;
+} id_row;
+
+static int cmp_id_row(const void *a, const void *b) {
+    int64_t x = ((const id_row *)a)->id, y = ((const id_row *)b)->id;
+    return (x > y) - (x < y);
+}
+
 int tui_data_notes(store *s, const sched_params *p, int64_t now, int with_cards, tui_note_row **out, int *n,
                    dls_error *e) {
     *out = NULL;
@@ -208,11 +218,16 @@ int tui_data_notes(store *s, const sched_params *p, int64_t now, int with_cards,
     }
     *out = rows;
     if (!with_cards) return DLS_OK;
-    /* per-note mastery and due cards (rows are in note order only by chance: looked up) */
+    /* per-note mastery and due cards. The cards come by note id, the rows in display
+     * order: walk the rows sorted by id alongside (a search per note was quadratic,
+     * a third of the time at 10,000 notes) */
     st = store_prepare(s, "SELECT c.note_id, " CARD_COLS " FROM cards c WHERE c.gone = 0 ORDER BY c.note_id", e);
     if (!st) return DLS_OK; /* the list is still useful without mastery */
+    id_row *by_id = xmalloc((size_t)(*n ? *n : 1) * sizeof *by_id);
+    for (int i = 0; i < *n; i++) by_id[i] = (id_row){rows[i].id, i};
+    qsort(by_id, (size_t)*n, sizeof *by_id, cmp_id_row);
     int64_t day_end = sched_day_start(p, sched_day_of(p, now) + 1);
-    int cur = -1;
+    int cur = -1, next = 0;
     int64_t cur_id = -1;
     mastery_acc acc = {0};
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -221,9 +236,8 @@ int tui_data_notes(store *s, const sched_params *p, int64_t now, int with_cards,
             if (cur >= 0) rows[cur].level = mastery_acc_level(&acc);
             memset(&acc, 0, sizeof acc);
             cur_id = nid;
-            cur = -1;
-            for (int i = 0; i < *n; i++)
-                if (rows[i].id == nid) { cur = i; break; }
+            while (next < *n && by_id[next].id < nid) next++;
+            cur = next < *n && by_id[next].id == nid ? by_id[next].row : -1;
         }
         if (cur < 0) continue;
         sched_card c;
@@ -236,6 +250,7 @@ int tui_data_notes(store *s, const sched_params *p, int64_t now, int with_cards,
     }
     if (cur >= 0) rows[cur].level = mastery_acc_level(&acc);
     sqlite3_reset(st);
+    free(by_id);
     return DLS_OK;
 }
 
