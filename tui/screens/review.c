@@ -27,7 +27,7 @@ typedef struct review_view {
     review_choice   choice[4];
     int             have_choice;
     tui_textview    tv;
-    int             tv_width, tv_h;
+    int             tv_h;
     double          shown_ms;     /* when the card appeared (monotonic) */
     double          start_ms;     /* session start */
     int             started;      /* the session has changed something (no rebuild on sync) */
@@ -43,7 +43,6 @@ static void clear_card(review_view *rv) {
     rv->card_id = 0;
     rv->have_choice = 0;
     tui_textview_clear(&rv->tv);
-    rv->tv_width = 0;
 }
 
 /* Loads what the current card shows, fresh from the store (so an edit shows at once). */
@@ -198,10 +197,9 @@ static void review_draw(tui_view *v, tui_app *a, tui_grid *g, int y, int h) {
     tui_grid_fill(g, r++, 2, w - 4, 0x2500, ms);
     int tv_h = bottom - 2 - r;
     int tw = w - 6;
-    if (rv->tv_width != tw) {
+    if (rv->tv.width != tw) {
         const char *b = rv->back && *rv->back ? rv->back : "*(this section has no text yet: press e to write it)*";
         tui_textview_set_markdown(&rv->tv, b, strlen(b), tw);
-        rv->tv_width = tw;
     }
     rv->tv_h = tv_h;
     if (tv_h > 0) tui_textview_draw(&rv->tv, g, r, 3, tv_h, tw);

@@ -7,7 +7,8 @@
 
 void tui_textview_clear(tui_textview *v) {
     tui_lines_deinit(&v->lines);
-    v->top = 0;
+    v->top   = 0;
+    v->width = 0; /* laid out for no width: the next set_markdown is needed */
 }
 
 void tui_textview_deinit(tui_textview *v) { tui_textview_clear(v); }

@@ -27,7 +27,7 @@ void tui_list_draw(tui_list *l, tui_grid *g, int y, int x, int h, int w, tui_lis
 typedef struct tui_textview {
     tui_lines lines;
     int       top;
-    int       width; /* the width the lines were laid out for (markdown) */
+    int       width; /* the width the lines were laid out for (markdown); 0 after clear */
 } tui_textview;
 /* Replaces the content with markdown laid out for width columns; keeps top in range. */
 void tui_textview_set_markdown(tui_textview *v, const char *md, size_t len, int width);
