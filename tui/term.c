@@ -166,8 +166,6 @@ int tui_term_start(int color, dls_error *e) {
         return dls_fail(e, DLS_ERR_UNSUPPORTED, "not a terminal (use --plain)");
     if (!ensure_utf8())
         return dls_fail(e, DLS_ERR_UNSUPPORTED, "no UTF-8 locale available (set LANG=C.UTF-8)");
-    const char *nc = getenv("NO_COLOR");
-    if (nc && *nc) color = 0;
     /* ESC alone must be quick to read as a key; 25 ms still joins escape sequences */
     if (!getenv("ESCDELAY")) set_escdelay(25);
     screen = newterm(NULL, stdout, stdin);

@@ -13,7 +13,8 @@
 #include "tui/widgets/grid.h"
 #include "util/dls.h"
 
-/* Starts full-screen mode. color 0 forces monochrome (NO_COLOR is also read here).
+/* Starts full-screen mode. color 0 forces monochrome (main.c folds NO_COLOR and
+ * --no-color into cli_ctx.color).
  * Fails with DLS_ERR_UNSUPPORTED when stdin/stdout is not a terminal or curses cannot
  * start (TERM unknown); the terminal is then left as it was. */
 int  tui_term_start(int color, dls_error *e);
