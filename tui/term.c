@@ -206,8 +206,6 @@ void tui_term_stop(void) {
     saved_stderr = captured_stderr = -1;
 }
 
-int tui_term_active(void) { return screen != NULL; }
-
 void tui_term_size(int *w, int *h) {
     int y, x;
     getmaxyx(stdscr, y, x);

@@ -20,7 +20,6 @@
 int  tui_term_start(int color, dls_error *e);
 /* Leaves full-screen mode; safe to call twice and when never started. */
 void tui_term_stop(void);
-int  tui_term_active(void);
 /* The screen size in cells. */
 void tui_term_size(int *w, int *h);
 /* Copies g to the screen (curses sends only what changed) and shows the cursor at
