@@ -11,6 +11,7 @@
 #include <locale.h>
 #include <sqlite3.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -253,6 +254,39 @@ static void test_mastery(cli_ctx *ctx) {
     tui_app_close(a);
 }
 
+/* The labs screen cuts the selected lab's summary after three wrapped lines and says so
+ * with a "…" at the end of the third, also when that line fills the width exactly. */
+static void test_labs_summary(cli_ctx *ctx) {
+    char dir[512], spec[600];
+    snprintf(dir, sizeof dir, "%s/labs-summary", tmp);
+    snprintf(spec, sizeof spec, "%s/long.yaml", dir);
+    if (mkdir(dir, 0755) != 0) {
+        CHECK(!"cannot make the labs folder");
+        return;
+    }
+    FILE *f = fopen(spec, "w");
+    if (!CHECK_RET(f != NULL)) return;
+    /* 80 columns: the summary wraps at 76, one word per line, the third exactly 76 wide */
+    char word[3][77];
+    for (int i = 0; i < 3; i++) memset(word[i], 'a' + i, 76), word[i][76] = '\0';
+    fprintf(f, "title: Long summary\nsummary: %s %s %s more\nconcepts: [x]\n"
+               "dataset: {name: moons, samples: 100}\nmodel:\n  - flatten\n  - linear: 2\n"
+               "loss: cross_entropy\noptimizer: {name: sgd, lr: 0.1}\nepochs: 1\nbatch: 10\n",
+            word[0], word[1], word[2]);
+    CHECK(fclose(f) == 0);
+    cli_ctx c = *ctx;
+    c.paths.labs_dir = dir;
+    tui_app *a = tui_app_open(&c, TUI_SCREEN_LABS, 0);
+    if (!CHECK_RET(a != NULL)) return;
+    char *fr = frame(a, 80, 24);
+    char want[128];
+    snprintf(want, sizeof want, "  %.75s\xe2\x80\xa6\n", word[2]); /* 75 c's and the … */
+    CHECK(strstr(fr, word[0]) != NULL);
+    if (!CHECK_RET(strstr(fr, want) != NULL)) fprintf(stderr, "%s", fr);
+    free(fr);
+    tui_app_close(a);
+}
+
 int main(void) {
     if (!setlocale(LC_ALL, "C.UTF-8")) {
         test_skip("screens", "no C.UTF-8 locale");
@@ -284,6 +318,7 @@ int main(void) {
     test_review(&ctx);
     test_notes_search(&ctx);
     test_mastery(&ctx);
+    test_labs_summary(&ctx);
     dls_paths_deinit(&ctx.paths);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmp);

@@ -91,7 +91,10 @@ static void labs_draw(tui_view *v, tui_app *a, tui_grid *g, int y, int h) {
         int dy = r + lh;
         tui_draw_section(g, dy++, 0, w, s->title ? s->title : s->name);
         for (int i = 0; i < n_sum; i++) {
-            if (i == n_sum - 1 && sum.n > n_sum) tui_line_putc(&sum.v[i], 0x2026, TUI_PLAIN); /* more below */
+            if (i == n_sum - 1 && sum.n > n_sum) { /* more below: a "…", within the width */
+                tui_line_putc(&sum.v[i], 0x2026, TUI_PLAIN);
+                tui_line_fit(&sum.v[i], w - 4, TUI_PLAIN);
+            }
             tui_grid_put_line(g, dy++, 2, w - 4, &sum.v[i]);
         }
         char *model = lab_model_describe(&s->base);

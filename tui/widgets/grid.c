@@ -90,12 +90,10 @@ int tui_text_width(const char *s) {
     return w;
 }
 
-static void line_fit(tui_line *l, int maxw, tui_style st);
-
 char *tui_text_fit(const char *s, int maxw) {
     tui_line l = {0};
     tui_line_puts(&l, s, TUI_PLAIN);
-    line_fit(&l, maxw, TUI_PLAIN);
+    tui_line_fit(&l, maxw, TUI_PLAIN);
     char *t = tui_line_text(&l);
     tui_line_deinit(&l);
     return t;
@@ -149,6 +147,15 @@ void tui_line_puts(tui_line *l, const char *s, tui_style st) { tui_line_putn(l, 
 
 void tui_line_fill(tui_line *l, uint32_t cp, int count, tui_style st) {
     for (int i = 0; i < count; i++) tui_line_putc(l, cp, st);
+}
+
+void tui_line_fit(tui_line *l, int maxw, tui_style st) {
+    if (l->width <= maxw) return;
+    int w = 0, i = 0;
+    while (i < l->n && w + l->cells[i].width <= maxw - 1) w += l->cells[i++].width;
+    l->n     = i;
+    l->width = w;
+    if (maxw >= 1) tui_line_putc(l, 0x2026, st);
 }
 
 void tui_line_deinit(tui_line *l) {
@@ -287,21 +294,11 @@ int tui_grid_puts(tui_grid *g, int y, int x, int maxw, tui_style st, const char 
     return used;
 }
 
-/* Cuts l to maxw columns, the last one a "…", when it is wider. */
-static void line_fit(tui_line *l, int maxw, tui_style st) {
-    if (l->width <= maxw) return;
-    int w = 0, i = 0;
-    while (i < l->n && w + l->cells[i].width <= maxw - 1) w += l->cells[i++].width;
-    l->n     = i;
-    l->width = w;
-    if (maxw >= 1) tui_line_putc(l, 0x2026, st);
-}
-
 int tui_grid_puts_fit(tui_grid *g, int y, int x, int maxw, tui_style st, const char *s) {
     tui_line l = {0};
     tui_line_puts(&l, s, st);
     if (maxw < 0 || maxw > g->w - x) maxw = g->w - x; /* the grid's edge cuts too */
-    line_fit(&l, maxw, st);
+    tui_line_fit(&l, maxw, st);
     int used = tui_grid_put_line(g, y, x, maxw, &l);
     tui_line_deinit(&l);
     return used;

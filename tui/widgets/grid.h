@@ -100,6 +100,8 @@ void tui_line_puts(tui_line *l, const char *s, tui_style st);
 void tui_line_putn(tui_line *l, const char *s, size_t n, tui_style st);
 void tui_line_put_cell(tui_line *l, const tui_cell *c);
 void tui_line_fill(tui_line *l, uint32_t cp, int count, tui_style st);
+/* Cuts l to maxw columns, the last one a "…" (in style st), when it is wider. */
+void tui_line_fit(tui_line *l, int maxw, tui_style st);
 void tui_line_deinit(tui_line *l);
 /* UTF-8 text of the line (styles dropped); caller frees. */
 char *tui_line_text(const tui_line *l);
