@@ -4,18 +4,12 @@
 #include "tui/cli.h"
 
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 store *cli_store_open(cli_ctx *ctx, const char *cmd) {
     dls_error e = {0};
     const char *db = ctx->paths.db_path;
-    if (dls_mkdir_parent(db, &e) != DLS_OK) {
-        fprintf(stderr, "dlstudy %s: %s\n", cmd, e.msg);
-        return NULL;
-    }
     store *s = NULL;
-    if (store_open(db, &s, &e) != DLS_OK) {
+    if (dls_mkdir_parent(db, &e) != DLS_OK || store_open(db, &s, &e) != DLS_OK) {
         fprintf(stderr, "dlstudy %s: %s\n", cmd, e.msg);
         return NULL;
     }
