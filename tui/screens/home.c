@@ -41,14 +41,12 @@ static int put_figure(tui_grid *g, int y, int x, int w, int n, const char *what,
     return used;
 }
 
-static void draw_forecast(const tui_dash *d, const sched_params *p, int64_t now, tui_grid *g, int y, int x, int w) {
+static void draw_forecast(const tui_dash *d, tui_grid *g, int y, int x, int w) {
     static const char *const wd[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
     static const uint32_t bars[] = {0x2581, 0x2582, 0x2583, 0x2584, 0x2585, 0x2586, 0x2587, 0x2588};
     int max = 1;
     for (int i = 0; i < TUI_FORECAST_DAYS; i++)
         if (d->forecast[i] > max) max = d->forecast[i];
-    int64_t today = sched_day_of(p, now);
-    (void)today;
     tui_style ms = {0, TUI_C_MUTED}, bs = {0, TUI_C_HEADING};
     for (int i = 0; i < TUI_FORECAST_DAYS && x + i * 6 + 5 <= w; i++) {
         int cx = x + i * 6;
@@ -120,13 +118,13 @@ static void home_draw(tui_view *v, tui_app *a, tui_grid *g, int y, int h) {
         if (w >= 100) {
             int fx = heat_w + 6;
             tui_draw_section(g, r, fx, w - fx, "Next 7 days");
-            draw_forecast(d, tui_app_sched(a), tui_app_now(a), g, r + 2, fx + 1, w);
+            draw_forecast(d, g, r + 2, fx + 1, w);
             r += 10;
         } else {
             r += 9;
             if (r + 4 <= bottom) {
                 tui_draw_section(g, r, 0, w, "Next 7 days");
-                draw_forecast(d, tui_app_sched(a), tui_app_now(a), g, r + 1, 2, w);
+                draw_forecast(d, g, r + 1, 2, w);
                 r += 4;
             }
         }
@@ -166,7 +164,6 @@ static int home_key(tui_view *v, tui_app *a, int key, int action) {
 }
 
 static void home_status(tui_view *v, tui_app *a, char *buf, size_t n) {
-    (void)a;
     home_view *hv = (home_view *)v;
     time_t t = (time_t)tui_app_now(a);
     struct tm tm;
