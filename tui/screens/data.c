@@ -72,19 +72,12 @@ int tui_data_dash(store *s, const sched_params *p, int64_t now, int full, tui_da
     d->full = full;
     if (!full) return DLS_OK;
 
-    /* new cards (due IS NULL exactly for them) and what today still allows */
-    if ((rc = count_query(s, "SELECT count(*) FROM cards WHERE gone = 0", 0, 0, &d->cards, e))) return rc;
-    if ((rc = count_query(s, "SELECT count(*) FROM cards WHERE gone = 0 AND due IS NULL", 0, 0, &d->new_total, e))) return rc;
+    /* new cards introduced today (the cards and the new ones among them are counted in
+     * the one scan of the cards, by category, below) */
     int new_today = 0;
     if ((rc = count_query(s, "SELECT count(*) FROM review_history WHERE kind = 'review' AND state_before = 0 AND reviewed_at >= ?1 AND reviewed_at < ?2",
                           day_start, day_end, &new_today, e)))
         return rc;
-    char *npd = store_setting_get(s, "new_per_day");
-    int per_day = npd ? atoi(npd) : 20;
-    free(npd);
-    d->new_today_left = per_day - new_today;
-    if (d->new_today_left > d->new_total) d->new_today_left = d->new_total;
-    if (d->new_today_left < 0) d->new_today_left = 0;
 
     /* heatmap and streaks: reviews (and dates imported from notes) per study day */
     d->today_wday = wday_monday0(p, today);
@@ -128,7 +121,8 @@ int tui_data_dash(store *s, const sched_params *p, int64_t now, int full, tui_da
     sqlite3_reset(st);
     if ((rc = store_check(s, rc, "forecast", e))) return rc;
 
-    /* mastery by category: the rows come sorted by category, so one is open at a time */
+    /* mastery by category, and the card counts: the rows come sorted by category, so
+     * one is open at a time */
     st = store_prepare(s, "SELECT n.category, n.id, " CARD_COLS " FROM cards c JOIN notes n ON n.id = c.note_id WHERE c.gone = 0 AND n.gone = 0 ORDER BY n.category, n.id", e);
     if (!st) return e ? e->code : DLS_ERR_DB;
     mastery_acc all = {0}, acc = {0};
@@ -156,11 +150,21 @@ int tui_data_dash(store *s, const sched_params *p, int64_t now, int full, tui_da
         mastery_acc_add(&all, lvl, c.reps > 0);
         k->cards++;
         k->counts[lvl < 0 ? 0 : lvl > 5 ? 5 : lvl]++;
+        d->cards++;
+        if (sqlite3_column_type(st, 6) == SQLITE_NULL) d->new_total++; /* due IS NULL exactly for new cards */
     }
     sqlite3_reset(st);
     if (k) k->level = mastery_acc_level(&acc), k->reviewed = acc.reviewed;
     if ((rc = store_check(s, rc, "mastery", e))) return rc;
     d->level = mastery_acc_level(&all);
+
+    /* what today still allows of the new cards */
+    char *npd = store_setting_get(s, "new_per_day");
+    int per_day = npd ? atoi(npd) : 20;
+    free(npd);
+    d->new_today_left = per_day - new_today;
+    if (d->new_today_left > d->new_total) d->new_today_left = d->new_total;
+    if (d->new_today_left < 0) d->new_today_left = 0;
     return DLS_OK;
 }
 
