@@ -161,28 +161,31 @@ static void live_draw(tui_view *v, tui_app *a, tui_grid *g, int y, int h) {
     }
 }
 
-static void stop(live_view *lv) {
-    if (!lv->run || lv->finished) return;
+/* Stops the run; returns DLS_OK, or the error of recording the stop (also in lv->err). */
+static int stop(live_view *lv) {
+    if (!lv->run || lv->finished) return DLS_OK;
     lab_run_stop(lv->run);
     unsigned ev = 0;
     dls_error e = {0};
     /* the next step records the stop (checkpoint and status) */
-    lab_run_step(lv->run, 0.01, &ev, &e);
+    int rc = lab_run_step(lv->run, 0.01, &ev, &e);
+    if (rc != DLS_OK) snprintf(lv->err, sizeof lv->err, "%s", e.msg);
     lv->finished = 1;
     take_snapshot(lv);
+    return rc;
 }
 
 static int live_key(tui_view *v, tui_app *a, int key, int action) {
     (void)key;
     live_view *lv = (live_view *)v;
     if (action == TUI_ACT_STOP) {
-        if (!lv->finished) {
-            stop(lv);
-            tui_app_message(a, 0, "stopped; the finished epochs are saved");
-        }
+        if (lv->finished) return TUI_R_HANDLED;
+        if (stop(lv) != DLS_OK) tui_app_message(a, 1, "stopped, but not saved: %s", lv->err);
+        else tui_app_message(a, 0, "stopped; the finished epochs are saved");
         return TUI_R_HANDLED;
     }
-    if (action == TUI_ACT_BACK) stop(lv);
+    /* going back stops the run: a failure to save it shows on the screen below */
+    if (action == TUI_ACT_BACK && stop(lv) != DLS_OK) tui_app_message(a, 1, "lab stopped, but not saved: %s", lv->err);
     return TUI_R_NONE;
 }
 
