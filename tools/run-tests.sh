@@ -1,7 +1,8 @@
 #!/bin/sh
 # run-tests.sh TEST...: runs each test binary or script (scripts with sh), shows its
 # output, adds up the "N passed, N failed, N skipped" lines and ends with one total line.
-# Exits non-zero when any test failed or a test program crashed.
+# Exits non-zero when any test failed, a test program crashed, or a test printed no
+# summary line (a test that stops early without counting must not read as passed).
 pass=0 fail=0 skip=0 broken=0
 for t in "$@"; do
     case $t in *.sh) out=$(sh "$t" 2>&1); rc=$? ;; *) out=$("$t" 2>&1); rc=$? ;; esac
@@ -13,6 +14,9 @@ for t in "$@"; do
     pass=$((pass + ${p:-0})) fail=$((fail + ${f:-0})) skip=$((skip + ${s:-0}))
     if [ $rc -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
         echo "FAIL $t exited with status $rc"
+        broken=$((broken + 1))
+    elif [ -z "$line" ]; then
+        echo "FAIL $t printed no \"N passed, N failed\" line"
         broken=$((broken + 1))
     fi
 done
