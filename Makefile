@@ -53,6 +53,9 @@ TESTS        := $(ENGINE_TESTS) $(STUDY_TESTS) $(TUI_TESTS)
 SCRIPT_TESTS := $(sort $(wildcard tests/*.sh tests/*/*.sh))
 
 .PHONY: all test bench install uninstall clean
+# A recipe that fails must not leave its half-written target behind (embed.sh writes
+# build/gen/*.c through a redirect): the next make would take it as up to date.
+.DELETE_ON_ERROR:
 all: dlstudy
 
 dlstudy: build/tui/main.o build/libtui.a build/libstudy.a build/libnn.a
@@ -94,7 +97,7 @@ build/tests/tui/%: tests/tui/%.c build/libtui.a build/libstudy.a build/libnn.a
 	$(CC) $(DLS_CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 # Runs every test binary and script; each prints "name: N passed, N failed, N skipped";
-# tools/summarize.sh adds them up into the one closing line and the exit status.
+# tools/run-tests.sh adds them up into the one closing line and the exit status.
 test: dlstudy $(TESTS)
 	@sh tools/run-tests.sh $(TESTS) $(SCRIPT_TESTS)
 
@@ -118,4 +121,7 @@ uninstall:
 clean:
 	rm -rf build dlstudy
 
+# The compiler writes the .d files; this empty rule keeps make from looking for a way to
+# remake them (with `make -B` it used build/gen/%.c and ran embed.sh to make "schema.d.c").
+build/%.d: ;
 -include $(shell find build -name '*.d' 2>/dev/null)
