@@ -177,6 +177,10 @@ for f in sys.argv[1:]:
     print('FAIL %s: lines wider than 76 columns: %s' % (f, ', '.join(wide)) if wide else 'ok')
 EOF
 )
+    # A crash (say, a file python cannot decode) stops the checks of the files after it:
+    # that is a failure, not a shorter list of passes.
+    rc=$?
+    [ $rc -eq 0 ] || bad python3 "the YAML and width checks stopped with status $rc"
     while IFS= read -r line; do
         case $line in
             ok) ok ;;
