@@ -1,9 +1,10 @@
 #!/bin/sh
 # fuzz_replay.sh: builds each fuzz target with the ordinary compiler and fuzz/replay.c
 # (no libFuzzer) and replays its seed corpus and its regression inputs (fuzz/regress/),
-# so every input that once crashed stays a test. Prints "fuzz_replay: N passed, N failed".
+# so every input that once crashed stays a test. Prints "fuzz_replay: N passed, N failed,
+# N skipped".
 cd "$(dirname "$0")/.."
-pass=0 fail=0
+pass=0 fail=0 skip=0
 CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -I. -Ibuild $(pkg-config --cflags libcmark yaml-0.1 sqlite3 openblas zlib) ${SAN:+-fsanitize=$SAN}"
 LIBS="build/libstudy.a build/libnn.a $(pkg-config --libs libcmark yaml-0.1 sqlite3 openblas zlib) -lm -lpthread"
 mkdir -p build/fuzz-replay
@@ -18,8 +19,8 @@ for src in fuzz/fuzz_*.c; do
         frontmatter|concepts|writeback) files="$files $(find tests/fixtures/notes -type f 2>/dev/null)" ;;
         labspec) files="$files $(find labs tests/fixtures/labs-bad -name "*.yaml" 2>/dev/null)" ;;
     esac
-    if [ -z "$(echo $files)" ]; then echo "SKIP fuzz_replay: $t has no corpus"; continue; fi
+    if [ -z "$(echo $files)" ]; then echo "SKIP fuzz_replay: $t has no corpus"; skip=$((skip + 1)); continue; fi
     if "$bin" $files >/dev/null; then pass=$((pass + 1)); else echo "FAIL fuzz_replay: $t crashed on its corpus"; fail=$((fail + 1)); fi
 done
-echo "fuzz_replay: $pass passed, $fail failed, 0 skipped"
+echo "fuzz_replay: $pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]
