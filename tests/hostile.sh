@@ -156,6 +156,9 @@ else
         grep -q 'dlstudy' "$O/tmux-home.txt"
     t=$($T display -p '#{pane_title}')
     check "no note set the terminal title (pane title '$t')" [ "$t" = "$title0" ]
+    # title0 is read after the app started: were a title escape through by then, the
+    # comparison above would hold, so look for the corpus's marker as well.
+    check "no note's title escape reached the pane title ('$t')" [ -z "$(printf '%s' "$t" | grep PWNED)" ]
     check "no note wrote the clipboard (tmux buffers: $($T list-buffers 2>/dev/null | head -c 100))" \
         [ -z "$($T list-buffers 2>/dev/null)" ]
     for k in Escape q Escape q q q; do
@@ -192,7 +195,8 @@ for f in "$O"/*; do
     case $n in tmux-*.txt) continue ;; esac   # tmux draws these itself; .sgrless is the check
     hits=$(LC_ALL=C grep -a -c -P "$bad" "$f")
     first=$(LC_ALL=C grep -a -m1 -n -P "$bad" "$f" | cut -c1-160 | cat -v)
-    check "$n: no raw control or bidi character in the output: $first" [ "${hits:-0}" = 0 ]
+    # no default for hits: a grep that fails (no -P) prints no count and must not pass
+    check "$n: no raw control or bidi character in the output: $first" [ "$hits" = 0 ]
 done
 check "the output is valid UTF-8 (sync, mastery, due, review)" \
     sh -c 'for f in "$@"; do iconv -f UTF-8 -t UTF-8 "$f" >/dev/null 2>&1 || { echo "  not UTF-8: $f"; exit 1; }; done' - \
