@@ -14,6 +14,7 @@ N=${DLS_BENCH_TUI_NOTES:-1000}
 T=$(mktemp -d /tmp/dls_bench_tui_XXXXXX)
 sock="dls-bench-$$-0" runs=0
 trap 'tmux -L "$sock" kill-server 2>/dev/null; rm -rf "$T"' EXIT
+trap 'exit 1' INT TERM   # dash runs the EXIT trap only on a plain exit
 sh bench/gen_notes.sh "$T/notes" "$N" || exit 1
 mkdir -p "$T/home"
 
