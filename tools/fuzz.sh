@@ -13,6 +13,9 @@ targets=${*:-"frontmatter concepts writeback idx checkpoint labspec"}
 command -v clang >/dev/null || { echo "fuzz: clang is not installed (apt-get install clang)"; exit 1; }
 
 B=build/fuzz
+# Every object is rebuilt below anyway; emptying obj/ first keeps one left from a source
+# since removed or renamed out of the link (duplicate or stale symbols).
+rm -rf $B/obj
 mkdir -p $B/obj $B/crashes
 make -s build/gen/schema.c build/gen/template.c
 PKGS="libcmark yaml-0.1 sqlite3 openblas zlib"
