@@ -19,7 +19,7 @@ static inline const char *fuzz_scratch_file(const uint8_t *data, size_t size, co
     FILE *f = fopen(path, "wb");
     if (!f) abort();
     if (size && fwrite(data, 1, size, f) != size) abort();
-    fclose(f);
+    if (fclose(f) != 0) abort(); /* a short file would fuzz an input other than data */
     return path;
 }
 #endif

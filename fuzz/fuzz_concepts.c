@@ -8,7 +8,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     /* Prefix a valid frontmatter so the fuzzer spends its time in the body. */
     static const char fm[] = "---\ntitle: fuzz\ncreated: 2026-01-01\n---\n";
-    char *buf = malloc(sizeof fm - 1 + size + 1);
+    char *buf = xmalloc(sizeof fm - 1 + size + 1);
     memcpy(buf, fm, sizeof fm - 1);
     memcpy(buf + sizeof fm - 1, data, size);
     note     *n = NULL;
