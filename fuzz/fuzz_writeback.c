@@ -17,8 +17,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (note_render_owned(n, &keep, &out, &len, &e) == DLS_OK) {
         if (len != n->raw_len || memcmp(out, n->raw, len) != 0) abort();
         free(out);
+    } else if (!e.msg[0]) {
+        abort(); /* every refusal says why */
     }
 
+    e = (dls_error){0};
     const char *dates[] = {"2026-01-02", "2026-02-03"};
     note_owned o = {3, NOTE_STATUS_REVIEWING, "2026-11-29", dates, 2};
     if (note_render_owned(n, &o, &out, &len, &e) == DLS_OK) {
@@ -29,6 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (m->body_len != n->body_len || memcmp(m->body, n->body, n->body_len) != 0) abort();
         note_free(m);
         free(out);
+    } else if (!e.msg[0]) {
+        abort();
     }
     note_free(n);
     return 0;
