@@ -1,8 +1,8 @@
 #!/bin/sh
 # fuzz.sh [SECONDS] [TARGET...]: builds the libFuzzer targets in fuzz/ with clang
 # (AddressSanitizer + UndefinedBehaviorSanitizer) and runs each for SECONDS (default 20)
-# over its seed corpus: fuzz/corpus/TARGET/, fuzz/regress/TARGET/ (inputs that once
-# crashed, kept as regression tests) and, for the note targets, tests/fixtures/notes/.
+# over its seeds (tools/fuzz_seeds.sh): fuzz/corpus/TARGET/, fuzz/regress/TARGET/ (inputs
+# that once crashed, kept as regression tests) and the test fixtures of its format.
 # New inputs go to build/fuzz/ (not committed). A crash fails the script and leaves the
 # input in build/fuzz/crashes/: fix the bug, then move the input to fuzz/regress/TARGET/.
 set -eu
@@ -32,12 +32,7 @@ for t in $targets; do
     [ -f fuzz/fuzz_$t.c ] || { echo "fuzz: no target fuzz/fuzz_$t.c"; exit 1; }
     clang $CFLAGS -fsanitize=fuzzer fuzz/fuzz_$t.c $objs $(pkg-config --libs $PKGS) -lm -lpthread -o $B/fuzz_$t
     mkdir -p $B/corpus-$t fuzz/corpus/$t
-    seeds="fuzz/corpus/$t"
-    [ -d fuzz/regress/$t ] && seeds="$seeds fuzz/regress/$t"
-    case $t in
-        frontmatter|concepts|writeback) seeds="$seeds tests/fixtures/notes" ;;
-        labspec) seeds="$seeds labs" ;;
-    esac
+    seeds=$(sh tools/fuzz_seeds.sh $t)
     echo "fuzz: $t for ${secs}s"
     ASAN_OPTIONS=detect_leaks=1 $B/fuzz_$t -max_total_time="$secs" -max_len=65536 -print_final_stats=0 \
         -artifact_prefix=$B/crashes/$t- $B/corpus-$t $seeds 2>$B/$t.log ||
