@@ -68,15 +68,17 @@ done
 ls "$N" >"$W/names.before"
 
 sums() { (cd "$1" && find . -type f | LC_ALL=C sort | xargs -d '\n' sha256sum 2>/dev/null); }
+key()  { basename "$1" | od -An -tx1 | tr -d ' \n'; }   # a safe name for any file name
+body() { awk 'f { print } /^---\r?$/ { c++; if (c == 2) f = 1 }' "$1"; }   # after the closing ---
 sums "$OUT" >"$W/outside.before"
 etc_before=$(sha256sum /etc/passwd)
 # each note's body (after the closing ---), to compare after the review's write-backs
 mkdir -p "$W/bodies" "$W/orig"
 for f in "$N"/*.md; do
     [ -L "$f" ] && continue
-    b=$(basename "$f" | od -An -tx1 | tr -d ' \n')   # a safe name for any file name
+    b=$(key "$f")
     cp "$f" "$W/orig/$b"
-    awk 'f { print } /^---\r?$/ { c++; if (c == 2) f = 1 }' "$f" >"$W/bodies/$b"
+    body "$f" >"$W/bodies/$b"
 done
 
 # --- run every command over the corpus ----------------------------------------------
@@ -246,12 +248,12 @@ check "the review log has the answers given" [ "$(sqlite3 "$DB" "SELECT count(*)
 # --- the notes themselves -------------------------------------------------------------
 for f in "$N"/*.md; do
     [ -L "$f" ] && continue
-    b=$(basename "$f" | od -An -tx1 | tr -d ' \n')
+    b=$(key "$f")
     [ -f "$W/orig/$b" ] || continue
     if grep -q "^skipped *$(basename "$f" | sed 's/[][\.*^$]/\\&/g'):" "$O/sync" 2>/dev/null; then
         check "$(basename "$f" | cat -v): a skipped note is never rewritten" cmp -s "$f" "$W/orig/$b"
     else
-        awk 'f { print } /^---\r?$/ { c++; if (c == 2) f = 1 }' "$f" >"$W/body.now"
+        body "$f" >"$W/body.now"
         check "$(basename "$f" | cat -v): the body is unchanged by the write-back" cmp -s "$W/body.now" "$W/bodies/$b"
     fi
 done
