@@ -10,19 +10,6 @@
 #include <string.h>
 #include <time.h>
 
-/* A card's memory state from columns i.. (state, step, stability, difficulty, due,
- * last_review, reps, lapses). */
-static void col_card(sqlite3_stmt *st, int i, sched_card *c) {
-    c->state = sqlite3_column_int(st, i);
-    c->step = sqlite3_column_int(st, i + 1);
-    c->s = sqlite3_column_double(st, i + 2);
-    c->d = sqlite3_column_double(st, i + 3);
-    c->due = sqlite3_column_int64(st, i + 4);
-    c->last_review = sqlite3_column_int64(st, i + 5);
-    c->reps = sqlite3_column_int(st, i + 6);
-    c->lapses = sqlite3_column_int(st, i + 7);
-}
-
 #define CARD_COLS "c.state, c.step, c.stability, c.difficulty, c.due, c.last_review, c.reps, c.lapses"
 
 static int count_query(store *s, const char *sql, int64_t a, int64_t b, int *out, dls_error *e) {
@@ -144,7 +131,7 @@ int tui_data_dash(store *s, const sched_params *p, int64_t now, int full, tui_da
         if (nid != last_note) k->notes++;
         last_note = nid;
         sched_card c;
-        col_card(st, 2, &c);
+        store_col_card(st, 2, &c);
         int lvl = mastery_of_card(p, &c, now);
         mastery_acc_add(&acc, lvl, c.reps > 0);
         mastery_acc_add(&all, lvl, c.reps > 0);
@@ -245,7 +232,7 @@ int tui_data_notes(store *s, const sched_params *p, int64_t now, int with_cards,
         }
         if (cur < 0) continue;
         sched_card c;
-        col_card(st, 1, &c);
+        store_col_card(st, 1, &c);
         mastery_acc_add(&acc, mastery_of_card(p, &c, now), c.reps > 0);
         rows[cur].cards++;
         if (c.reps > 0) rows[cur].reviewed++;
