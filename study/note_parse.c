@@ -616,12 +616,13 @@ done:
 
 /* ---- the whole note ------------------------------------------------------------------ */
 
-/* Line:column (1-based, column in characters) of a byte offset, for file-level errors. */
+/* Line:column (1-based, column in characters) of a byte offset, for file-level errors.
+ * Lines are counted as note_line_of counts them (a lone \r ends one too), so these
+ * errors agree with the YAML and body positions of the same file. */
 static void line_col(const note *n, size_t off, int *line, int *col) {
-    *line = 1;
-    size_t ls = 0;
-    for (size_t i = 0; i < off; i++)
-        if (n->raw[i] == '\n') { (*line)++; ls = i + 1; }
+    *line     = note_line_of(n, off);
+    size_t ls = off;
+    while (ls > 0 && n->raw[ls - 1] != '\n' && n->raw[ls - 1] != '\r') ls--;
     *col = 1;
     for (size_t i = ls; i < off; i++) *col += ((unsigned char)n->raw[i] & 0xC0) != 0x80;
 }

@@ -436,6 +436,11 @@ static void test_file_errors(void) {
     /* note_parse checks the same limits on bytes. */
     CHECK(note_parse("a\0b", 3, "mem.md", &n, &e) == DLS_ERR_INVALID);
     CHECK_STR(e.msg, "mem.md:1:2: binary file (NUL byte), not a text note");
+    /* A lone CR ends a line here as it does for libyaml and cmark (old Mac files). */
+    CHECK(note_parse("a\rb\rc\xFF", 6, "mem.md", &n, &e) == DLS_ERR_INVALID);
+    CHECK_STR(e.msg, "mem.md:3:2: not valid UTF-8 (byte 0xFF): a binary file or another encoding");
+    CHECK(note_parse("a\r\nb\0", 5, "mem.md", &n, &e) == DLS_ERR_INVALID);
+    CHECK_STR(e.msg, "mem.md:2:2: binary file (NUL byte), not a text note");
 }
 
 static void test_helpers(void) {
