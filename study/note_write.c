@@ -174,15 +174,19 @@ static char *block_items(const char *prefix, const char *eol, const char *const 
     return dls_buf_take(&b);
 }
 
+/* 1 when the note's review dates are exactly v[0..k). */
+static int same_dates(const note *m, const char *const *v, size_t k) {
+    if (m->n_review_dates != k) return 0;
+    for (size_t i = 0; i < k; i++)
+        if (strcmp(m->review_dates[i], v[i])) return 0;
+    return 1;
+}
+
 static int set_dates(const note *n, edits *E, const note_key *k, const char *const *v, size_t m, dls_error *e) {
     int rc = check_rewritable(n, k, e);
     if (rc) return rc;
     /* Unchanged list: nothing to do (even if written in another style). */
-    if (m == n->n_review_dates) {
-        size_t i = 0;
-        while (i < m && !strcmp(v[i], n->review_dates[i])) i++;
-        if (i == m) return DLS_OK;
-    }
+    if (same_dates(n, v, m)) return DLS_OK;
     if (k->style == NOTE_STYLE_EMPTY) {
         if (!m) return DLS_OK;
         size_t le;
@@ -262,13 +266,6 @@ static int flow_frontmatter(const note *n) {
     return 0;
 }
 
-static int same_dates(const note *m, const char *const *v, size_t k) {
-    if (m->n_review_dates != k) return 0;
-    for (size_t i = 0; i < k; i++)
-        if (strcmp(m->review_dates[i], v[i])) return 0;
-    return 1;
-}
-
 static int is_owned(const char *k) {
     return !strcmp(k, "mastery") || !strcmp(k, "status") || !strcmp(k, "updated") || !strcmp(k, "review_dates");
 }
@@ -288,11 +285,10 @@ static int verify(const note *n, const note_owned *o, const char *out, size_t le
              m->raw_len - m->body_off == n->raw_len - n->body_off &&
              !memcmp(m->raw + m->body_off, n->raw + n->body_off, n->raw_len - n->body_off);
     if (ok && o->review_dates) ok = same_dates(m, o->review_dates, o->n_review_dates);
-    if (ok && !o->review_dates) {
-        const char **v = xmalloc((n->n_review_dates + 1) * sizeof *v);
-        for (size_t i = 0; i < n->n_review_dates; i++) v[i] = n->review_dates[i];
-        ok = same_dates(m, v, n->n_review_dates);
-        free(v);
+    if (ok && !o->review_dates) { /* kept: the same dates as before */
+        ok = m->n_review_dates == n->n_review_dates;
+        for (size_t i = 0; ok && i < n->n_review_dates; i++)
+            ok = !strcmp(m->review_dates[i], n->review_dates[i]);
     }
     for (size_t i = 0, j = 0; ok && i < n->n_keys; i++) {
         if (is_owned(n->keys[i].name)) continue;
