@@ -191,6 +191,10 @@ void note_free(note *n);
  * Emoji and case are ignored ("📋 基本信息" is meta). */
 int  note_concept_is_meta(const char *heading);
 
+/* A stat's st_mtim in nanoseconds: the one definition of note_file_id.mtime_ns, which
+ * sync records and the write-back compares, so both must compute it alike. */
+struct stat;
+int64_t note_mtime_ns(const struct stat *st);
 /* Size and mtime of a file (sha256 left ""), for the warm-sync check. */
 int  note_stat(const char *file, note_file_id *id, dls_error *e);
 /* 1 when the file's size and mtime are exactly those recorded, 0 otherwise (or on error). */

@@ -166,7 +166,7 @@ void note_free(note *n) {
 
 /* ---- file identity ------------------------------------------------------------------ */
 
-static int64_t mtime_ns(const struct stat *st) {
+int64_t note_mtime_ns(const struct stat *st) {
     return (int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
 }
 
@@ -175,13 +175,13 @@ int note_stat(const char *file, note_file_id *id, dls_error *e) {
     if (stat(file, &st) != 0) return dls_fail(e, DLS_ERR_IO, "%s: %s", file, strerror(errno));
     memset(id, 0, sizeof *id);
     id->size     = (int64_t)st.st_size;
-    id->mtime_ns = mtime_ns(&st);
+    id->mtime_ns = note_mtime_ns(&st);
     return DLS_OK;
 }
 
 int note_file_unchanged(const char *file, int64_t size, int64_t mtime) {
     struct stat st;
-    return stat(file, &st) == 0 && (int64_t)st.st_size == size && mtime_ns(&st) == mtime;
+    return stat(file, &st) == 0 && (int64_t)st.st_size == size && note_mtime_ns(&st) == mtime;
 }
 
 /* ---- frontmatter (libyaml) ---------------------------------------------------------- */
@@ -842,7 +842,7 @@ int note_load(const char *file, const char *root_dir, note **out, dls_error *e) 
     n->raw_len     = len;
     n->file        = xstrdup(file);
     n->id.size     = (int64_t)len;
-    n->id.mtime_ns = mtime_ns(&st);
+    n->id.mtime_ns = note_mtime_ns(&st);
     dls_sha256_hex(n->raw, len, n->id.sha256);
     close(fd);
     fd = -1;

@@ -409,10 +409,6 @@ static int injected(int stage) {
     return 1;
 }
 
-static int64_t st_mtime_ns(const struct stat *st) {
-    return (int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
-}
-
 /* DLS_OK when the file still has the identity recorded when it was read. */
 static int same_on_disk(const char *name, const note_file_id *expect, const char *file, struct stat *st,
                         dls_error *e) {
@@ -421,7 +417,7 @@ static int same_on_disk(const char *name, const note_file_id *expect, const char
     int rc = DLS_OK;
     if (fstat(fd, st) != 0) {
         rc = dls_fail(e, DLS_ERR_IO, "%s: %s; not written", name, strerror(errno));
-    } else if ((int64_t)st->st_size != expect->size || (expect->mtime_ns && st_mtime_ns(st) != expect->mtime_ns)) {
+    } else if ((int64_t)st->st_size != expect->size || (expect->mtime_ns && note_mtime_ns(st) != expect->mtime_ns)) {
         rc = DLS_ERR_CHANGED;
     } else { /* same size and time: compare the bytes too (an edit within the same tick) */
         dls_sha256 h;
@@ -505,7 +501,7 @@ int note_replace_file(const char *file, const char *name, const note_file_id *ex
         memset(new_id, 0, sizeof *new_id);
         if (stat(target, &ns) == 0) {
             new_id->size     = (int64_t)ns.st_size;
-            new_id->mtime_ns = st_mtime_ns(&ns);
+            new_id->mtime_ns = note_mtime_ns(&ns);
         }
         dls_sha256_hex(out, len, new_id->sha256);
     }

@@ -202,10 +202,6 @@ static int load_rows(ctx *c) {
 
 /* ---- walking the folder ---- */
 
-static int64_t mtime_ns(const struct stat *st) {
-    return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
-}
-
 static int ends_with_md(const char *name) {
     size_t n = strlen(name);
     return n > 3 && !strcmp(name + n - 3, ".md");
@@ -219,7 +215,7 @@ static void add_file(ctx *c, const char *rel, const struct stat *st) {
     file *f = &c->files[c->n_files++];
     f->rel   = xstrdup(rel);
     f->size  = st->st_size;
-    f->mtime = mtime_ns(st);
+    f->mtime = note_mtime_ns(st);
 }
 
 /* 1 when real is root_real or inside it */
@@ -861,7 +857,7 @@ int sync_file(store *s, const char *notes_dir, const char *path, int64_t now, sy
         size_t ri = row_by_path(&c, rel);
         rc = ri != SIZE_MAX ? retire(&c, ri) : dls_fail(e, DLS_ERR_NOTFOUND, "%s: no such note", full);
     } else {
-        file f = {.rel = rel, .size = st.st_size, .mtime = mtime_ns(&st)};
+        file f = {.rel = rel, .size = st.st_size, .mtime = note_mtime_ns(&st)};
         int defer;
         rc = process(&c, &f, 2, &defer);
     }
