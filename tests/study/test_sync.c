@@ -248,6 +248,7 @@ int main(void) {
         CHECK(find(&r, SYNC_ADDED, "seed.md") != NULL);
         it = find(&r, SYNC_WARNING, "seed.md");
         CHECK(it && strstr(it->detail, "seed.md") != NULL);
+        CHECK(it && strstr(it->detail, "seed.md: looks double-encoded") != NULL); /* detected, and said so */
         CHECK(test_count(s, "SELECT count(*) FROM notes WHERE path = 'seed.md' AND mastery = 2 AND difficulty = 3 "
                             "AND status = 'learning' AND category = 'ai-ml/basics'") == 1);
         /* 2025-12-28 ... 2026-01-24 passed (5), 2026-03-24 is due; mastery 2: S = 4 days */
