@@ -1,5 +1,6 @@
 /* fuzz_concepts: the markdown concept and card extractor (cmark) on arbitrary bodies:
- * spans must lie inside the body and cards must have both sides. */
+ * spans must lie inside the body (a concept's own text inside its section) and cards
+ * must have both sides. */
 #include "fuzz/fuzz.h"
 #include "study/note.h"
 
@@ -17,10 +18,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         for (size_t i = 0; i < n->n_concepts; i++) {
             const note_concept *c = &n->concepts[i];
             if (c->section.off > n->body_len || c->section.len > n->body_len - c->section.off) abort();
-            if (!c->path) abort();
+            if (c->own_end < c->section.off || c->own_end > c->section.off + c->section.len) abort();
+            if (!c->path || c->line < n->body_line) abort();
         }
-        for (size_t i = 0; i < n->n_cards; i++)
-            if (!n->cards[i].question[0] || !n->cards[i].answer[0]) abort();
+        for (size_t i = 0; i < n->n_cards; i++) {
+            const note_card *k = &n->cards[i];
+            if (!k->question[0] || !k->answer[0]) abort();
+            if (k->span.off > n->body_len || k->span.len > n->body_len - k->span.off) abort();
+        }
         note_free(n);
     }
     free(buf);
