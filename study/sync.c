@@ -152,11 +152,6 @@ const char *sync_kind_name(int kind) {
     return kind >= 0 && kind <= SYNC_WARNING ? names[kind] : "?";
 }
 
-static char *col_dup(sqlite3_stmt *st, int i) {
-    const unsigned char *t = sqlite3_column_text(st, i);
-    return t ? xstrdup((const char *)t) : NULL;
-}
-
 static size_t add_row(ctx *c) {
     if (c->n_rows == c->cap_rows) {
         c->cap_rows = c->cap_rows ? 2 * c->cap_rows : 256;
@@ -183,10 +178,10 @@ static int load_rows(ctx *c) {
         size_t i = add_row(c);
         row *w = &c->rows[i];
         w->id          = sqlite3_column_int64(st, 0);
-        w->key         = col_dup(st, 1);
-        w->path        = col_dup(st, 2);
-        w->fingerprint = col_dup(st, 3);
-        w->last_error  = col_dup(st, 4);
+        w->key         = store_col_text(st, 1);
+        w->path        = store_col_text(st, 2);
+        w->fingerprint = store_col_text(st, 3);
+        w->last_error  = store_col_text(st, 4);
         w->size        = sqlite3_column_int64(st, 5);
         w->mtime       = sqlite3_column_int64(st, 6);
         w->parse_ok    = sqlite3_column_int(st, 7);
@@ -493,10 +488,10 @@ static int save_cards(ctx *c, const note *n, int64_t note_id, int first_import) 
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             oc = xrealloc(oc, (no + 1) * sizeof *oc);
             oc[no].id           = sqlite3_column_int64(st, 0);
-            oc[no].uid          = col_dup(st, 1);
-            oc[no].front        = col_dup(st, 2);
-            oc[no].back         = col_dup(st, 3);
-            oc[no].heading_path = col_dup(st, 4);
+            oc[no].uid          = store_col_text(st, 1);
+            oc[no].front        = store_col_text(st, 2);
+            oc[no].back         = store_col_text(st, 3);
+            oc[no].heading_path = store_col_text(st, 4);
             oc[no].used         = 0;
             no++;
         }
@@ -800,9 +795,10 @@ int sync_run(store *s, const char *notes_dir, int64_t now, sync_report *r, dls_e
         const file *f = &c.files[i];
         size_t ri = row_by_path(&c, f->rel);
         if (ri != SIZE_MAX && c.rows[ri].size == f->size && c.rows[ri].mtime == f->mtime) {
+            const char *why = c.rows[ri].last_error; /* "" when the database has none */
             c.rows[ri].claimed = 1;
             if (c.rows[ri].parse_ok) r->unchanged++;
-            else report(r, SYNC_SKIPPED, f->rel, c.rows[ri].last_error ? c.rows[ri].last_error : "parse error");
+            else report(r, SYNC_SKIPPED, f->rel, why && *why ? why : "parse error");
         } else {
             todo[i] = 1;
         }
