@@ -822,11 +822,14 @@ int note_load(const char *file, const char *root_dir, note **out, dls_error *e) 
     n->raw = xmalloc(cap + 1);
     for (;;) { /* a file may grow while read: read to EOF, within the limit */
         if (len == cap) {
-            if (cap > NOTE_MAX_BYTES) {
+            if (len > NOTE_MAX_BYTES) {
                 rc = dls_fail(e, DLS_ERR_INVALID, "%s: over the %zu-byte limit for a note", rel, NOTE_MAX_BYTES);
                 goto fail;
             }
+            /* at most one byte over the limit, so a file that grew past it is refused
+             * above rather than read whole */
             cap = cap * 2 + 4096;
+            if (cap > NOTE_MAX_BYTES + 1) cap = NOTE_MAX_BYTES + 1;
             n->raw = xrealloc(n->raw, cap + 1);
         }
         ssize_t r = read(fd, n->raw + len, cap - len);
