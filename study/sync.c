@@ -825,6 +825,33 @@ int sync_run(store *s, const char *notes_dir, int64_t now, sync_report *r, dls_e
     return rc;
 }
 
+/* The path of a note file relative to the notes folder, as walk() would list it: a path
+ * under notes_dir as written; else a relative path names a file in notes_dir, unless only
+ * the current folder has it (what `dlstudy edit sub/x.md` or `./x.md` passes); its folder
+ * is resolved (the name kept, so a symlinked note keeps its own path). As given when that
+ * folder is not inside the notes folder. */
+static char *rel_path(const char *notes_dir, const char *root_real, const char *path) {
+    size_t nr = strlen(notes_dir);
+    if (!strncmp(path, notes_dir, nr) && path[nr] == '/') {
+        const char *r = path + nr;
+        while (*r == '/' || (r[0] == '.' && r[1] == '/')) r += r[0] == '/' ? 1 : 2;
+        return xstrdup(r);
+    }
+    char *in_root = path[0] == '/' ? NULL : xasprintf("%s/%s", notes_dir, path);
+    struct stat st;
+    const char *at = in_root && (lstat(in_root, &st) == 0 || lstat(path, &st) != 0) ? in_root : path;
+    const char *slash = strrchr(at, '/');
+    char *dir = slash ? xstrndup(at, slash > at ? (size_t)(slash - at) : 1) : xstrdup(".");
+    char *real = realpath(dir, NULL), *rel = NULL;
+    size_t nrr = strlen(root_real);
+    if (real && !strncmp(real, root_real, nrr) && (real[nrr] == '/' || !real[nrr])) {
+        const char *base = slash ? slash + 1 : at;
+        rel = real[nrr] ? xasprintf("%s/%s", real + nrr + 1, base) : xstrdup(base);
+    }
+    free(in_root), free(dir), free(real);
+    return rel ? rel : xstrdup(path);
+}
+
 int sync_file(store *s, const char *notes_dir, const char *path, int64_t now, sync_report *r, dls_error *e) {
     ctx   c;
     char *root_real = NULL;
@@ -834,19 +861,7 @@ int sync_file(store *s, const char *notes_dir, const char *path, int64_t now, sy
         ctx_deinit(&c);
         return rc;
     }
-    /* the path relative to the root */
-    char *rel;
-    size_t nr = strlen(notes_dir);
-    if (!strncmp(path, notes_dir, nr) && path[nr] == '/') rel = xstrdup(path + nr + 1);
-    else if (path[0] == '/') {
-        char *real = realpath(path, NULL);
-        size_t nrr = strlen(root_real);
-        if (real && !strncmp(real, root_real, nrr) && real[nrr] == '/') rel = xstrdup(real + nrr + 1);
-        else rel = xstrdup(path);
-        free(real);
-    } else {
-        rel = xstrdup(path);
-    }
+    char *rel  = rel_path(notes_dir, root_real, path);
     char *full = xasprintf("%s/%s", notes_dir, rel);
     struct stat st;
     if (stat(full, &st) != 0) {

@@ -40,8 +40,9 @@ typedef struct sync_report {
  * DLS_ERR_NOTFOUND when notes_dir is not a folder; database errors as store.h. Broken
  * notes are not errors: they are counted and listed in r. */
 int  sync_run(store *s, const char *notes_dir, int64_t now, sync_report *r, dls_error *e);
-/* Syncs one note file (a path inside notes_dir, absolute or relative to it), as after
- * `dlstudy edit`. A missing file is reported as removed. */
+/* Syncs one note file (a path inside notes_dir: absolute, relative to notes_dir, or
+ * relative to the current folder when only that names a file), as after `dlstudy edit`.
+ * A missing file is reported as removed. */
 int  sync_file(store *s, const char *notes_dir, const char *file, int64_t now, sync_report *r,
                dls_error *e);
 void sync_report_deinit(sync_report *r);

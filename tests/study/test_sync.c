@@ -208,6 +208,24 @@ int main(void) {
     CHECK(sync_file(s, root, "sub/b.md", now, &r, &e) == DLS_OK);
     CHECK(r.changed == 1 && r.cards_added == 1);
     sync_report_deinit(&r);
+    /* ... given as `dlstudy edit` may pass it: from the current folder, or with "./" */
+    char cwd[4096];
+    CHECK(getcwd(cwd, sizeof cwd) != NULL);
+    char *subdir = xasprintf("%s/sub", root);
+    CHECK(chdir(subdir) == 0);
+    put("sub/b.md", "---\ntitle: Beta\ncategory: ai-ml/other\ncreated: 2026-01-02\n---\n\n## Only\n\nBeta body.\n\n## More\n\nm2\n");
+    CHECK(sync_file(s, root, "b.md", now, &r, &e) == DLS_OK);
+    CHECK(r.changed == 1 && find(&r, SYNC_CHANGED, "sub/b.md") != NULL && r.skipped == 0);
+    sync_report_deinit(&r);
+    CHECK(chdir(root) == 0);
+    put("sub/b.md", "---\ntitle: Beta\ncategory: ai-ml/other\ncreated: 2026-01-02\n---\n\n## Only\n\nBeta body.\n\n## More\n\nm3\n");
+    CHECK(sync_file(s, root, "./sub/b.md", now, &r, &e) == DLS_OK);
+    CHECK(r.changed == 1 && find(&r, SYNC_CHANGED, "sub/b.md") != NULL && r.skipped == 0);
+    sync_report_deinit(&r);
+    CHECK(chdir(cwd) == 0);
+    free(subdir);
+    CHECK(test_count(s, "SELECT count(*) FROM notes WHERE path = 'sub/b.md' AND gone = 0") == 1);
+    CHECK(test_count(s, "SELECT count(*) FROM cards WHERE front = 'More' AND back = 'm3' AND gone = 0") == 1);
 
     /* 9b. moved away, and a different note created at the old path in the same sync:
      * the moved note keeps its progress, the newcomer is new */
