@@ -238,7 +238,11 @@ static void walk(ctx *c, const char *root_real, const char *rel, int depth) {
         if (S_ISLNK(lst.st_mode)) {
             char *real = realpath(full, NULL);
             if (!real || stat(full, &st) != 0) {
-                if (ends_with_md(de->d_name)) report(c->r, SYNC_SKIPPED, crel, "broken symlink");
+                if (ends_with_md(de->d_name)) { /* the detail names the file, as every skip's does */
+                    char *why = xasprintf("%s: broken symlink", crel);
+                    report(c->r, SYNC_SKIPPED, crel, why);
+                    free(why);
+                }
                 free(real);
                 goto next;
             }

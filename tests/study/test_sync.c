@@ -75,6 +75,7 @@ int main(void) {
     }
     it = find(&r, SYNC_SKIPPED, "escape.md");
     CHECK(it && strstr(it->detail, "leaves") != NULL);
+    CHECK(it && strstr(it->detail, "escape.md: ") == it->detail); /* `dlstudy sync` prints only the detail */
     CHECK(test_count(s, "SELECT count(*) FROM notes") == 2);
     CHECK(test_count(s, "SELECT count(*) FROM notes WHERE title = 'Hidden' OR title = 'Outside'") == 0);
     CHECK(test_count(s, "SELECT count(*) FROM cards WHERE note_id = (SELECT id FROM notes WHERE path = 'a.md')") == 3);
@@ -288,6 +289,16 @@ int main(void) {
     } else {
         test_skip("seed note", "../shared/seeds/000_3eeb17384b6e329b.txt not found");
     }
+
+    /* 10b. a broken symlink: skipped, and the detail (all `dlstudy sync` prints) names it */
+    char *dangling = xasprintf("%s/dangling.md", root);
+    CHECK(symlink("nowhere.md", dangling) == 0);
+    CHECK(sync_run(s, root, now, &r, &e) == DLS_OK);
+    it = find(&r, SYNC_SKIPPED, "dangling.md");
+    CHECK(it && it->detail && !strcmp(it->detail, "dangling.md: broken symlink"));
+    sync_report_deinit(&r);
+    unlink(dangling);
+    free(dangling);
 
     /* 11. the folder itself missing */
     CHECK(sync_run(s, "/nonexistent/notes", now, &r, &e) == DLS_ERR_NOTFOUND);
