@@ -424,7 +424,7 @@ static int restore_bytes(store *s, const char *notes_dir, int64_t note_id, const
         rc = dls_fail(e, DLS_ERR_IO, "%s: %s", file, strerror(errno));
         goto done;
     }
-    int64_t before_mtime = (int64_t)before.st_mtim.tv_sec * 1000000000 + before.st_mtim.tv_nsec;
+    int64_t before_mtime = note_mtime_ns(&before);
     /* the database knew the written file: it learns the restored one (else a sync must
      * still read an edit made before the grade, so its old identity stays) */
     int was_synced = (int64_t)before.st_size == synced_size && before_mtime == synced_mtime;
