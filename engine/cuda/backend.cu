@@ -228,7 +228,7 @@ static int capture(tape_entry *e) {
     if (cudaStreamEndCapture(cu_g.stream, &g) != cudaSuccess || !g) goto fail;
     if (cu_g.err.code != saved.code) goto fail; /* a call inside failed to record */
     if (cudaGraphInstantiate(&e->exec, g, 0) != cudaSuccess) goto fail;
-    cudaGraphDestroy(g);
+    CU_CHECK(cudaGraphDestroy(g)); /* the instantiated graph does not need it */
     T->captures++;
     return 1;
 fail:
@@ -248,7 +248,7 @@ static tape_entry *remember(uint64_t h) {
         if (!c->recs) { e = c; break; }
         if (!e || c->last_use < e->last_use) e = c;
     }
-    if (e->exec) cudaGraphExecDestroy(e->exec);
+    if (e->exec) CU_CHECK(cudaGraphExecDestroy(e->exec));
     free(e->recs);
     memset(e, 0, sizeof *e);
     e->hash = h;
@@ -650,18 +650,17 @@ static int tape_init(dls_error *e) {
     memset(T->h_res, 0, 16);
     return DLS_OK;
 fail:
-    if (cu_g.err.code) {
-        if (e) *e = cu_g.err;
-    } else {
-        dls_fail(e, rc, "CUDA: cannot allocate the backend's buffers: %s", dls_code_str(rc));
-    }
-    if (T->stage) cudaFreeHost(T->stage);
-    if (T->readback) cudaFreeHost(T->readback);
-    if (T->h_dyn) cudaFreeHost(T->h_dyn);
-    if (T->h_res) cudaFreeHost(T->h_res);
-    if (T->d_dyn) cudaFree(T->d_dyn);
+    if (T->stage) CU_CHECK(cudaFreeHost(T->stage));
+    if (T->readback) CU_CHECK(cudaFreeHost(T->readback));
+    if (T->h_dyn) CU_CHECK(cudaFreeHost(T->h_dyn));
+    if (T->h_res) CU_CHECK(cudaFreeHost(T->h_res));
+    nn_cuda_free(T->d_dyn);
     free(T);
     T = NULL;
+    /* Hand the recorded failure over (and clear it, so that the next sync does not
+     * report it again); a plain out-of-memory was not recorded: say it here. */
+    if (nn_cuda_sync(e) == DLS_OK)
+        dls_fail(e, rc, "CUDA: cannot allocate the backend's buffers: %s", dls_code_str(rc));
     return rc;
 }
 

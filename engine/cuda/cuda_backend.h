@@ -40,7 +40,8 @@ void nn_cuda_optim_dyn(const nn_optim_config *c, float lr, long step, nn_cuda_dy
  * when no device is usable; idempotent. */
 int  nn_cuda_init(dls_error *e);
 void nn_cuda_shutdown(void);
-/* cudaMalloc; DLS_OK or DLS_ERR_NOMEM (the message says how much was asked and is free). */
+/* cudaMalloc; DLS_OK, DLS_ERR_NOMEM (not recorded: the caller words the message), or
+ * another code for a device fault (recorded, as every failure, for nn_cuda_sync). */
 int  nn_cuda_alloc(void **p, size_t bytes);
 void nn_cuda_free(void *p);
 /* Host to device through a pinned staging buffer: returns once the host memory may be

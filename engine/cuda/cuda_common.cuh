@@ -31,7 +31,7 @@ typedef struct cu_ctx {
     cublasHandle_t blas;
     void          *blas_ws;    /* fixed cuBLAS workspace: graph capture must not allocate */
     size_t         blas_ws_bytes;
-    dls_error      err;        /* the first failure, sticky until cu_take_error() */
+    dls_error      err;        /* the first failure, kept until nn_cuda_sync() hands it over */
 } cu_ctx;
 
 extern cu_ctx cu_g;

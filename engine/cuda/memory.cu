@@ -91,33 +91,39 @@ int nn_cuda_init(dls_error *e) {
     cu_g.ready  = 1;
     return DLS_OK;
 fail:
-    if (e) *e = cu_g.err;
     nn_cuda_shutdown();
+    nn_cuda_sync(e); /* the first failure: init's own, not one of the teardown's */
     return rc;
 }
 
+/* The teardown's failures are recorded too (the first one since the last sync wins),
+ * and the record outlives the context so that nn_cuda_sync can still hand it over. */
 void nn_cuda_shutdown(void) {
-    if (cu_g.stream) cudaStreamSynchronize(cu_g.stream);
+    if (cu_g.stream) CU_CHECK(cudaStreamSynchronize(cu_g.stream));
     for (int i = 0; i < 2; i++) {
-        if (pin_buf[i]) cudaFreeHost(pin_buf[i]);
-        if (pin_done[i]) cudaEventDestroy(pin_done[i]);
+        if (pin_buf[i]) CU_CHECK(cudaFreeHost(pin_buf[i]));
+        if (pin_done[i]) CU_CHECK(cudaEventDestroy(pin_done[i]));
         pin_buf[i] = NULL, pin_cap[i] = 0, pin_done[i] = NULL;
     }
-    if (cu_g.blas) cublasDestroy(cu_g.blas);
-    if (cu_g.blas_ws) cudaFree(cu_g.blas_ws);
-    if (cu_g.stream) cudaStreamDestroy(cu_g.stream);
+    if (cu_g.blas) CUBLAS_CHECK(cublasDestroy(cu_g.blas));
+    if (cu_g.blas_ws) CU_CHECK(cudaFree(cu_g.blas_ws));
+    if (cu_g.stream) CU_CHECK(cudaStreamDestroy(cu_g.stream));
+    dls_error err = cu_g.err;
     memset(&cu_g, 0, sizeof cu_g);
+    cu_g.err = err;
 }
 
-/* An allocation failure is returned, not recorded as the sticky error: the caller
- * reports it ("cannot allocate N MiB on cuda") and may go on with a smaller batch. */
+/* Out of memory is returned, not recorded as the sticky error: the caller reports it
+ * ("cannot allocate N MiB on cuda") and may go on with a smaller batch. Any other
+ * failure (a device fault seen at this call) is recorded like every other call's. */
 int nn_cuda_alloc(void **p, size_t bytes) {
     *p = NULL;
     cudaError_t st = cudaMalloc(p, bytes ? bytes : 1);
     if (st == cudaSuccess) return DLS_OK;
-    cudaGetLastError(); /* an OOM is not sticky: clear it */
     *p = NULL;
-    return st == cudaErrorMemoryAllocation ? DLS_ERR_NOMEM : DLS_ERR_IO;
+    if (st != cudaErrorMemoryAllocation) return cu_check_(st, "cudaMalloc", __FILE__, __LINE__);
+    cudaGetLastError(); /* an OOM is not sticky: clear it */
+    return DLS_ERR_NOMEM;
 }
 
 void nn_cuda_free(void *p) {
@@ -172,17 +178,20 @@ int nn_cuda_sync(dls_error *e) {
     return code;
 }
 
+/* A description, not an operation: a failure goes into the text (with its reason) and
+ * is cleared, never recorded. */
 void nn_cuda_describe(char *buf, size_t n) {
     cudaDeviceProp prop;
     int drv = 0, rt = 0;
     if (!n) return;
-    if (cudaGetDeviceProperties(&prop, cu_g.device) != cudaSuccess) {
+    cudaError_t st = cudaGetDeviceProperties(&prop, cu_g.device);
+    if (st == cudaSuccess) st = cudaDriverGetVersion(&drv);
+    if (st == cudaSuccess) st = cudaRuntimeGetVersion(&rt);
+    if (st != cudaSuccess) {
         cudaGetLastError();
-        snprintf(buf, n, "CUDA device unavailable");
+        snprintf(buf, n, "CUDA device unavailable: %s", cudaGetErrorString(st));
         return;
     }
-    cudaDriverGetVersion(&drv);
-    cudaRuntimeGetVersion(&rt);
     snprintf(buf, n, "%s (sm_%d%d, %d SMs, %zu MiB), driver %d.%d, runtime %d.%d", prop.name,
              prop.major, prop.minor, prop.multiProcessorCount, prop.totalGlobalMem >> 20,
              drv / 1000, drv % 1000 / 10, rt / 1000, rt % 1000 / 10);
