@@ -83,6 +83,7 @@ typedef struct tape_state {
     tape_entry   cache[CACHE_MAX];
     long         clock;
     long         launches, captures, eager_runs;
+    dls_error    capture_err;      /* why the first refused capture was refused */
 } tape_state;
 
 static tape_state *T;
@@ -218,21 +219,33 @@ static uint64_t hash_recs(const rec *recs, int n) {
     return h;
 }
 
-/* Captures the tape into a graph; 0 when CUDA refuses (then the entry stays eager). */
+/* Captures the tape into a graph; 0 when CUDA refuses (then the entry stays eager, and
+ * the first refusal's reason is kept for nn_backend_cuda_capture_error). */
 static int capture(tape_entry *e) {
     cudaGraph_t g = NULL;
     dls_error saved = cu_g.err;
-    if (cudaStreamBeginCapture(cu_g.stream, cudaStreamCaptureModeThreadLocal) != cudaSuccess)
-        goto fail;
+    const char *call = "cudaStreamBeginCapture";
+    cudaError_t st = cudaStreamBeginCapture(cu_g.stream, cudaStreamCaptureModeThreadLocal);
+    if (st != cudaSuccess) goto fail;
     run_tape(T->tape, T->n, T->n_dyn);
-    if (cudaStreamEndCapture(cu_g.stream, &g) != cudaSuccess || !g) goto fail;
+    call = "cudaStreamEndCapture";
+    if ((st = cudaStreamEndCapture(cu_g.stream, &g)) != cudaSuccess || !g) goto fail;
     if (cu_g.err.code != saved.code) goto fail; /* a call inside failed to record */
-    if (cudaGraphInstantiate(&e->exec, g, 0) != cudaSuccess) goto fail;
+    call = "cudaGraphInstantiate";
+    if ((st = cudaGraphInstantiate(&e->exec, g, 0)) != cudaSuccess) goto fail;
     CU_CHECK(cudaGraphDestroy(g)); /* the instantiated graph does not need it */
     T->captures++;
     return 1;
 fail:
-    /* Leave no trace of a failed capture: the eager run that follows reports real errors. */
+    if (!T->capture_err.code) {
+        if (cu_g.err.code != saved.code)
+            T->capture_err = cu_g.err;
+        else
+            dls_fail(&T->capture_err, DLS_ERR_IO, "CUDA: graph capture refused: %s failed: %s",
+                     call, cudaGetErrorString(st));
+    }
+    /* Leave no other trace: the eager run that follows reports real errors, and the
+     * graph of a refused capture is only freed. */
     if (g) cudaGraphDestroy(g);
     e->exec = NULL;
     cu_g.err = saved;
@@ -728,4 +741,10 @@ void nn_backend_cuda_stats(long *graph_launches, long *captures, long *eager_run
     *graph_launches = T ? T->launches : 0;
     *captures       = T ? T->captures : 0;
     *eager_runs     = T ? T->eager_runs : 0;
+}
+
+int nn_backend_cuda_capture_error(dls_error *e) {
+    if (!T || !T->capture_err.code) return DLS_OK;
+    if (e) *e = T->capture_err;
+    return T->capture_err.code;
 }

@@ -147,6 +147,9 @@ int  nn_backend_cuda_error(dls_error *e);
 void nn_backend_cuda_set_graphs(int on);
 /* Counters since start: graph replays, graph captures, tapes run eagerly. */
 void nn_backend_cuda_stats(long *graph_launches, long *captures, long *eager_runs);
+/* Why the first refused graph capture was refused, filling e; DLS_OK when none was. A
+ * refused tape runs eagerly (correct, only slower), so this is a diagnostic, not an error. */
+int  nn_backend_cuda_capture_error(dls_error *e);
 
 #ifdef __cplusplus
 }

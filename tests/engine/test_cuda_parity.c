@@ -466,6 +466,8 @@ static void test_training(void) {
     nn_backend_cuda_stats(&launches1, &caps, &eager);
     compare_runs("cnn adam cpu/gpu", lc, lg, oc, og, n_out, 1e-3);
     CHECK(launches1 - launches0 >= STEPS / 2);   /* the steady-state steps ran as graphs */
+    dls_error ce = { 0 };
+    if (nn_backend_cuda_capture_error(&ce)) fprintf(stderr, "  graph capture refused: %s\n", ce.msg);
 
     /* The same run launched kernel by kernel: graphs must change nothing. */
     nn_backend_cuda_set_graphs(0);
