@@ -71,20 +71,6 @@ static __device__ __forceinline__ void cu_covering(int h, int k, int s, int pad,
     if (*hi > on - 1) *hi = on - 1;
 }
 
-/* Sum of v over the block, in a fixed order (so the result repeats bit for bit); every
- * thread gets it. blockDim.x must be a multiple of 32, at most 1024. */
-static __device__ __forceinline__ float cu_block_sum(float v) {
-    __shared__ float part[32];
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
-    __syncthreads(); /* part[] may still be read by a previous call */
-    if (lane == 0) part[warp] = v;
-    __syncthreads();
-    v = lane < nw ? part[lane] : 0.f;
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    return v;
-}
-
 /* Max and sum over the 32 lanes of a warp (butterfly shuffles): every lane gets the result. */
 static __device__ __forceinline__ float warp_max(float v) {
     for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
@@ -94,6 +80,35 @@ static __device__ __forceinline__ float warp_max(float v) {
 static __device__ __forceinline__ float warp_sum(float v) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
     return v;
+}
+
+static __device__ __forceinline__ double warp_sum_d(double v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
+    return v;
+}
+
+/* Sum of v over the block, in a fixed order (so the result repeats bit for bit); every
+ * thread gets it. blockDim.x must be a multiple of 32, at most 1024. */
+static __device__ __forceinline__ float cu_block_sum(float v) {
+    __shared__ float part[32];
+    v = warp_sum(v);
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    __syncthreads(); /* part[] may still be read by a previous call */
+    if (lane == 0) part[warp] = v;
+    __syncthreads();
+    return warp_sum(lane < nw ? part[lane] : 0.f);
+}
+
+/* The same in double: the statistics (sum of squares, batch norm) that the CPU sums in
+ * double too. */
+static __device__ __forceinline__ double cu_block_sum_d(double v) {
+    __shared__ double part_d[32];
+    v = warp_sum_d(v);
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
+    __syncthreads(); /* part_d[] may still be read by a previous call */
+    if (lane == 0) part_d[warp] = v;
+    __syncthreads();
+    return warp_sum_d(lane < nw ? part_d[lane] : 0.0);
 }
 
 #endif

@@ -87,17 +87,10 @@ void nn_cuda_bias_grad(float *db, const float *dy, int R, int F, int I) {
 }
 
 static __global__ void k_sumsq(double *out, const float *x, size_t n) {
-    __shared__ double part[32];
     double s = 0;
     for (size_t i = threadIdx.x; i < n; i += blockDim.x) s += (double)x[i] * x[i];
-    for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
-    if ((threadIdx.x & 31) == 0) part[threadIdx.x >> 5] = s;
-    __syncthreads();
-    if (threadIdx.x == 0) {
-        double t = 0;
-        for (unsigned w = 0; w < blockDim.x / 32; w++) t += part[w];
-        *out = t;
-    }
+    s = cu_block_sum_d(s);
+    if (threadIdx.x == 0) *out = s;
 }
 
 void nn_cuda_sumsq(double *out, const float *x, size_t n) {

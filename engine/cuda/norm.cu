@@ -5,18 +5,6 @@
 
 enum { BN_THREADS = 256 };
 
-/* Sum of v over the block in double, fixed order; every thread gets it. */
-static __device__ double block_sum_d(double v) {
-    __shared__ double part[BN_THREADS / 32];
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    __syncthreads();
-    if ((threadIdx.x & 31) == 0) part[threadIdx.x >> 5] = v;
-    __syncthreads();
-    double t = 0;
-    for (int w = 0; w < BN_THREADS / 32; w++) t += part[w];
-    return t;
-}
-
 static __global__ void k_bn_fwd(nn_bn_desc d, const float *x, const float *gamma,
                                 const float *beta, float *y, float *run_mean, float *run_var,
                                 float *save_mean, float *save_invstd) {
@@ -27,12 +15,12 @@ static __global__ void k_bn_fwd(nn_bn_desc d, const float *x, const float *gamma
         double s = 0;
         for (size_t k = threadIdx.x; k < M; k += blockDim.x)
             s += x[((k / HW) * d.C + c) * HW + k % HW];
-        double mu = block_sum_d(s) / (double)M, ss = 0;
+        double mu = cu_block_sum_d(s) / (double)M, ss = 0;
         for (size_t k = threadIdx.x; k < M; k += blockDim.x) {
             double e = x[((k / HW) * d.C + c) * HW + k % HW] - mu;
             ss += e * e;
         }
-        ss = block_sum_d(ss);
+        ss = cu_block_sum_d(ss);
         double var = ss / (double)M, unbiased = M > 1 ? ss / (double)(M - 1) : var;
         mean   = (float)mu;
         invstd = (float)(1.0 / sqrt(var + d.eps));
@@ -65,8 +53,8 @@ static __global__ void k_bn_bwd(nn_bn_desc d, const float *x, const float *gamma
         sdy  += dy[at];
         sdyx += dy[at] * (x[at] - mean) * invstd;
     }
-    sdy  = block_sum_d(sdy);
-    sdyx = block_sum_d(sdyx);
+    sdy  = cu_block_sum_d(sdy);
+    sdyx = cu_block_sum_d(sdyx);
     if (threadIdx.x == 0) dbeta[c] = (float)sdy, dgamma[c] = (float)sdyx;
     if (!dx) return;
     float k = gamma[c] * invstd, my = (float)(sdy / M), myx = (float)(sdyx / M);
