@@ -44,12 +44,7 @@ static __global__ void k_softmax_fwd(const float *x, float *y, int R, int N, int
     if (r >= R) return;
     const float *xr = x + (size_t)r * N;
     float *yr = y + (size_t)r * N;
-    float mx = -INFINITY;
-    for (int c = lane; c < N; c += 32) mx = fmaxf(mx, xr[c]);
-    mx = warp_max(mx);
-    float s = 0.f;
-    for (int c = lane; c < N; c += 32) s += expf(xr[c] - mx);
-    s = warp_sum(s);
+    float mx, s = warp_sum_exp(xr, N, &mx);
     if (log) {
         float ls = logf(s);
         for (int c = lane; c < N; c += 32) yr[c] = xr[c] - mx - ls;

@@ -111,4 +111,16 @@ static __device__ __forceinline__ double cu_block_sum_d(double v) {
     return warp_sum_d(lane < nw ? part_d[lane] : 0.0);
 }
 
+/* The softmax statistics of one row x (N values), by the 32 lanes of a warp: *mx = the
+ * row's maximum, and the return value the sum of exp(x - max); every lane gets both. */
+static __device__ __forceinline__ float warp_sum_exp(const float *x, int N, float *mx) {
+    int lane = threadIdx.x & 31;
+    float m = -INFINITY, s = 0.f;
+    for (int c = lane; c < N; c += 32) m = fmaxf(m, x[c]);
+    m = warp_max(m);
+    for (int c = lane; c < N; c += 32) s += expf(x[c] - m);
+    *mx = m;
+    return warp_sum(s);
+}
+
 #endif

@@ -14,12 +14,7 @@ static __global__ void k_xent(float *loss, float *grad, const float *logits, con
     float invB = 1.f / (float)B, acc = 0.f;
     for (int r = warp; r < B; r += nw) {
         const float *x = logits + (size_t)r * N;
-        float mx = -INFINITY;
-        for (int c = lane; c < N; c += 32) mx = fmaxf(mx, x[c]);
-        mx = warp_max(mx);
-        float s = 0.f;
-        for (int c = lane; c < N; c += 32) s += expf(x[c] - mx);
-        s = warp_sum(s);
+        float mx, s = warp_sum_exp(x, N, &mx);
         int y = labels[r];
         if (lane == 0) acc += logf(s) + mx - x[y];
         if (grad) {
