@@ -49,8 +49,8 @@ int cublas_check_(cublasStatus_t st, const char *call, const char *file, int lin
 enum { CU_THREADS = 256 };
 static inline unsigned cu_blocks(size_t n) { return (unsigned)((n + CU_THREADS - 1) / CU_THREADS); }
 
-/* The activations, shared by the fused bias+activation epilogues (fill.cu, conv.cu) and
- * activations.cu; slope is the leaky ReLU's. */
+/* The activations, shared by the fused bias+activation epilogues (fill.cu, conv.cu),
+ * activations.cu and BCE's gradient (loss.cu); slope is the leaky ReLU's. */
 static __device__ __forceinline__ float cu_act(nn_act_kind act, float x, float slope) {
     switch (act) {
     case NN_ACT_RELU:       return x > 0.f ? x : 0.f;

@@ -35,37 +35,41 @@ void nn_cuda_xent(float *loss, const float *logits, const int32_t *labels, int N
     CU_LAUNCHED("k_xent");
 }
 
-static __global__ void k_mse(float *loss, float *grad, const float *y, const float *t, size_t n) {
+/* The elementwise losses: the mean over n of l(x, t), and its gradient g / n.
+ * MSE: l = (x - t)^2, g = 2 (x - t). BCE with logits: l = max(x, 0) - x t +
+ * log(1 + exp(-|x|)) (stable for large |x| of either sign), g = sigmoid(x) - t. */
+typedef enum pointwise_loss { LOSS_MSE, LOSS_BCE } pointwise_loss;
+
+static __global__ void k_pointwise(pointwise_loss kind, float *loss, float *grad, const float *x,
+                                   const float *t, size_t n) {
     float acc = 0.f, inv = 1.f / (float)n;
     for (size_t i = threadIdx.x; i < n; i += blockDim.x) {
-        float d = y[i] - t[i];
-        acc += d * d;
-        if (grad) grad[i] = 2.f * d * inv;
+        float v = x[i], l, g;
+        if (kind == LOSS_MSE) {
+            float d = v - t[i];
+            l = d * d, g = 2.f * d;
+        } else {
+            l = fmaxf(v, 0.f) - v * t[i] + log1pf(expf(-fabsf(v)));
+            g = cu_act(NN_ACT_SIGMOID, v, 0.f) - t[i];
+        }
+        acc += l;
+        if (grad) grad[i] = g * inv;
     }
     acc = cu_block_sum(acc);
     if (threadIdx.x == 0 && loss) *loss = acc * inv;
+}
+
+static void pointwise(pointwise_loss kind, float *loss, const float *x, const float *t, size_t n,
+                      float *grad) {
+    if (!n) return;
+    k_pointwise<<<1, LOSS_THREADS, 0, cu_g.stream>>>(kind, loss, grad, x, t, n);
+    CU_LAUNCHED("k_pointwise");
 }
 
 void nn_cuda_mse(float *loss, const float *y, const float *t, size_t n, float *dy) {
-    if (!n) return;
-    k_mse<<<1, LOSS_THREADS, 0, cu_g.stream>>>(loss, dy, y, t, n);
-    CU_LAUNCHED("k_mse");
-}
-
-/* max(x, 0) - x t + log(1 + exp(-|x|)): stable for large |x| of either sign. */
-static __global__ void k_bce(float *loss, float *grad, const float *x, const float *t, size_t n) {
-    float acc = 0.f, inv = 1.f / (float)n;
-    for (size_t i = threadIdx.x; i < n; i += blockDim.x) {
-        float v = x[i];
-        acc += fmaxf(v, 0.f) - v * t[i] + log1pf(expf(-fabsf(v)));
-        if (grad) grad[i] = (1.f / (1.f + expf(-v)) - t[i]) * inv;
-    }
-    acc = cu_block_sum(acc);
-    if (threadIdx.x == 0 && loss) *loss = acc * inv;
+    pointwise(LOSS_MSE, loss, y, t, n, dy);
 }
 
 void nn_cuda_bce(float *loss, const float *logits, const float *t, size_t n, float *dlogits) {
-    if (!n) return;
-    k_bce<<<1, LOSS_THREADS, 0, cu_g.stream>>>(loss, dlogits, logits, t, n);
-    CU_LAUNCHED("k_bce");
+    pointwise(LOSS_BCE, loss, logits, t, n, dlogits);
 }
