@@ -165,19 +165,8 @@ static __global__ void k_cols_pool(float *y, int32_t *idx, const float *yt, cons
     if (t >= (size_t)Bc * OC * po) return;
     int k = t % po, oc = (t / po) % OC, b = (int)(t / (po * OC));
     int oh = k / p.OW, ow = k % p.OW;
-    const float *plane = yt + (size_t)oc * Bc * PP + (size_t)b * PP;
-    float m = 0.f;
-    int mi = -1;
-    for (int i = 0; i < p.kh; i++) {
-        int ih = oh * p.stride - p.pad + i;
-        if (ih < 0 || ih >= p.H) continue;
-        for (int j = 0; j < p.kw; j++) {
-            int iw = ow * p.stride - p.pad + j;
-            if (iw < 0 || iw >= p.W) continue;
-            float v = plane[ih * p.W + iw];
-            if (mi < 0 || v > m) m = v, mi = ih * p.W + iw;
-        }
-    }
+    int mi;
+    float m = cu_window_max(yt + (size_t)oc * Bc * PP + (size_t)b * PP, &p, oh, ow, &mi);
     m += bias ? bias[oc] : 0.f;
     y[t] = m < 0.f ? 0.f : m;
     idx[t] = mi;

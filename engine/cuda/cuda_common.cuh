@@ -71,6 +71,28 @@ static __device__ __forceinline__ void cu_covering(int h, int k, int s, int pad,
     if (*hi > on - 1) *hi = on - 1;
 }
 
+/* The max pooling of output (oh, ow) over plane (p->H, p->W), padding ignored; *at gets
+ * the index ih * W + iw of the first maximum in row-major order, as on the CPU (which
+ * also gives 0 and -1 for a window wholly in the padding; the model never builds one).
+ * Shared by max pooling (pool.cu) and the fused conv + pool (conv.cu). */
+static __device__ __forceinline__ float cu_window_max(const float *plane, const nn_pool_desc *p,
+                                                      int oh, int ow, int *at) {
+    float m = 0.f;
+    int mi = -1;
+    for (int i = 0; i < p->kh; i++) {
+        int ih = oh * p->stride - p->pad + i;
+        if (ih < 0 || ih >= p->H) continue;
+        for (int j = 0; j < p->kw; j++) {
+            int iw = ow * p->stride - p->pad + j;
+            if (iw < 0 || iw >= p->W) continue;
+            float v = plane[ih * p->W + iw];
+            if (mi < 0 || v > m) m = v, mi = ih * p->W + iw;
+        }
+    }
+    *at = mi;
+    return m;
+}
+
 /* Max and sum over the 32 lanes of a warp (butterfly shuffles): every lane gets the result. */
 static __device__ __forceinline__ float warp_max(float v) {
     for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));

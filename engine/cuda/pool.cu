@@ -11,20 +11,8 @@ static __global__ void k_maxpool_fwd(nn_pool_desc d, const float *x, float *y, i
     size_t o = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (o >= (size_t)d.N * d.C * d.OH * d.OW) return;
     int ow = o % d.OW, oh = (o / d.OW) % d.OH;
-    const float *p = x + o / ((size_t)d.OH * d.OW) * d.H * d.W;
-    float m = -INFINITY;
-    int mi = -1;
-    for (int i = 0; i < d.kh; i++) {
-        int ih = oh * d.stride - d.pad + i;
-        if (ih < 0 || ih >= d.H) continue;
-        for (int j = 0; j < d.kw; j++) {
-            int iw = ow * d.stride - d.pad + j;
-            if (iw < 0 || iw >= d.W) continue;
-            float v = p[ih * d.W + iw];
-            if (mi < 0 || v > m) m = v, mi = ih * d.W + iw;
-        }
-    }
-    y[o] = m;
+    int mi;
+    y[o] = cu_window_max(x + o / ((size_t)d.OH * d.OW) * d.H * d.W, &d, oh, ow, &mi);
     if (idx) idx[o] = mi;
 }
 
