@@ -311,15 +311,17 @@ static rec *new_rec(op o) {
     return r;
 }
 
-/* Gives r a dyn slot and returns its pinned host copy, to be filled by the caller. */
-static nn_cuda_dyn *dyn_slot(rec *r) {
+/* Gives *rp a dyn slot and returns its pinned host copy, to be filled by the caller.
+ * When the slots are full, what came before runs first and the record moves to the
+ * new tape's start: *rp is updated. */
+static nn_cuda_dyn *dyn_slot(rec **rp) {
+    rec *r = *rp;
     if (T->on) {
         if (T->n_dyn == DYN_MAX) {
-            /* full: run what came before, keeping this record as the new tape's first */
             rec keep = *r;
             flush();
             T->tape[0] = keep;
-            r = &T->tape[0];
+            *rp = r = &T->tape[0];
         }
         r->dyn = T->n_dyn++;
     } else {
@@ -563,8 +565,7 @@ static void dropout(op o, const float *in, float *out, size_t n, float p, uint64
                     uint64_t stream) {
     rec *r = new_rec(o);
     r->p[0] = in, r->p[1] = out, r->n = n, r->f[0] = p;
-    nn_cuda_dyn *s = dyn_slot(r);
-    if (T->on) r = &T->tape[T->n]; /* dyn_slot may have flushed and moved the record */
+    nn_cuda_dyn *s = dyn_slot(&r);
     memset(s, 0, sizeof *s);
     s->u[0] = seed, s->u[1] = stream;
     submit(r);
@@ -639,8 +640,7 @@ static void be_optim_update(const nn_optim_config *c, float lr, long step, size_
     k->weight_decay = c->weight_decay, k->beta1 = c->beta1, k->beta2 = c->beta2;
     k->eps = c->eps, k->alpha = c->alpha;
     r->p[0] = w, r->p[1] = g, r->p[2] = s1, r->p[3] = s2, r->n = n;
-    nn_cuda_dyn *s = dyn_slot(r);
-    if (T->on) r = &T->tape[T->n];
+    nn_cuda_dyn *s = dyn_slot(&r);
     nn_cuda_optim_dyn(c, lr, step, s);
     submit(r);
 }
