@@ -357,7 +357,9 @@ static void test_optim(const char *name, nn_optim_config c) {
 
 static void test_optims(void) {
     nn_optim_config c = nn_optim_config_default(NN_OPTIM_SGD);
-    c.momentum = 0.9f, c.weight_decay = 1e-3f;
+    c.weight_decay = 1e-3f;
+    test_optim("sgd plain", c);           /* no momentum: the CPU's separate loop */
+    c.momentum = 0.9f;
     test_optim("sgd momentum", c);
     c.nesterov = 1;
     test_optim("sgd nesterov", c);
@@ -366,7 +368,9 @@ static void test_optims(void) {
     test_optim("adam", c);
     test_optim("adamw", nn_optim_config_default(NN_OPTIM_ADAMW));
     c = nn_optim_config_default(NN_OPTIM_RMSPROP);
-    c.momentum = 0.5f, c.weight_decay = 1e-3f;
+    c.weight_decay = 1e-3f;
+    test_optim("rmsprop plain", c);       /* no momentum: the CPU's AVX-512 loop where it has one */
+    c.momentum = 0.5f;
     test_optim("rmsprop", c);
 }
 
@@ -399,6 +403,7 @@ static int train(const nn_backend *be, const nn_layer_spec *specs, int n_specs, 
     if (!m) { fprintf(stderr, "  model on %s: %s\n", be->name, e.msg); return -1; }
     nn_optim *o = nn_optim_new(m, &cfg, &e);
     CHECK(o != NULL);
+    if (!o) { fprintf(stderr, "  optimizer on %s: %s\n", be->name, e.msg); nn_model_free(m); return -1; }
     size_t per = (size_t)c * h * w;
     /* a learnable task: each class has its own random template of bright pixels, and an
      * example is its class's template plus noise */
