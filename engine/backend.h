@@ -183,19 +183,25 @@ struct nn_backend_ops {
 const struct nn_backend_ops *nn_backend_cuda_get(dls_error *e);
 
 /* The RNG formula, written out once so that device code can compute the same numbers:
- * a splitmix64 finalizer over a combination of seed, stream and counter. */
-static inline uint64_t nn_rng_mix64(uint64_t z) {
+ * a splitmix64 finalizer over a combination of seed, stream and counter. Under nvcc the
+ * functions are compiled for the device as well, so dropout.cu calls these very lines. */
+#ifdef __CUDACC__
+#define NN_HOST_DEVICE __host__ __device__
+#else
+#define NN_HOST_DEVICE
+#endif
+static inline NN_HOST_DEVICE uint64_t nn_rng_mix64(uint64_t z) {
     z ^= z >> 30; z *= 0xBF58476D1CE4E5B9ULL;
     z ^= z >> 27; z *= 0x94D049BB133111EBULL;
     z ^= z >> 31;
     return z;
 }
-static inline uint64_t nn_rng_u64_inline(uint64_t seed, uint64_t stream, uint64_t counter) {
+static inline NN_HOST_DEVICE uint64_t nn_rng_u64_inline(uint64_t seed, uint64_t stream, uint64_t counter) {
     uint64_t key = nn_rng_mix64(seed ^ nn_rng_mix64(stream + 0x9E3779B97F4A7C15ULL));
     return nn_rng_mix64(key + counter * 0x9E3779B97F4A7C15ULL);
 }
 /* Uniform in [0, 1) with 24 bits: exactly representable as float. */
-static inline float nn_rng_uniform_inline(uint64_t seed, uint64_t stream, uint64_t counter) {
+static inline NN_HOST_DEVICE float nn_rng_uniform_inline(uint64_t seed, uint64_t stream, uint64_t counter) {
     return (float)(nn_rng_u64_inline(seed, stream, counter) >> 40) * (1.0f / 16777216.0f);
 }
 

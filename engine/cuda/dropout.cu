@@ -1,17 +1,9 @@
-/* dropout.cu: inverted dropout on the device with the engine's counter-based RNG. The
- * formula is backend.h's (splitmix64 finalizer over seed, stream and counter), written
- * again here as device code because backend.h's copy is host-only C; the parity test
- * checks that both keep exactly the same elements. No mask is stored: the backward
+/* dropout.cu: inverted dropout on the device with the engine's counter-based RNG:
+ * backend.h's nn_rng_uniform_inline, compiled for the device too, so that both backends
+ * keep exactly the same elements (the parity test checks it). No mask is stored: the backward
  * recomputes it from (seed, stream), which come from a device slot so that a captured
  * graph can replay the step with the next step's stream. */
 #include "engine/cuda/cuda_common.cuh"
-
-static __device__ __forceinline__ uint64_t mix64(uint64_t z) {
-    z ^= z >> 30; z *= 0xBF58476D1CE4E5B9ULL;
-    z ^= z >> 27; z *= 0x94D049BB133111EBULL;
-    z ^= z >> 31;
-    return z;
-}
 
 /* Kept when uniform(seed, stream, i) >= p; uniform has 24 bits, as nn_rng_uniform_inline. */
 static __global__ void k_dropout(const float *x, float *y, size_t n, float p, float scale,
@@ -19,9 +11,7 @@ static __global__ void k_dropout(const float *x, float *y, size_t n, float p, fl
     size_t i = (size_t)blockIdx.x * blockDim.x + threadIdx.x;
     if (i >= n) return;
     uint64_t seed = dyn->u[0], stream = dyn->u[1];
-    uint64_t key = mix64(seed ^ mix64(stream + 0x9E3779B97F4A7C15ULL));
-    float u = (float)(mix64(key + (uint64_t)i * 0x9E3779B97F4A7C15ULL) >> 40) * (1.0f / 16777216.0f);
-    y[i] = u >= p ? x[i] * scale : 0.0f;
+    y[i] = nn_rng_uniform_inline(seed, stream, i) >= p ? x[i] * scale : 0.0f;
 }
 
 void nn_cuda_dropout_fwd(const float *x, float *y, size_t n, float p, const nn_cuda_dyn *dyn) {
