@@ -284,6 +284,16 @@ static void csv_num(FILE *f, double v) {
     else fputs(",", f);
 }
 
+/* Closes a file written with stdio and says whether every write reached it: a write
+ * that fails while the buffer is flushed sets the error flag, and one that bypasses the
+ * buffer (a long fputs) may leave nothing for fclose to fail on, so both are checked. */
+static int close_written(FILE *f, const char *path, dls_error *e) {
+    int failed = ferror(f), err = errno;
+    if (fclose(f) != 0 && !failed) failed = 1, err = errno;
+    if (failed) return dls_fail(e, DLS_ERR_IO, "cannot write %s: %s", path, err ? strerror(err) : "write error");
+    return DLS_OK;
+}
+
 int lab_export_csv(const char *path, const char *lab, const lab_result_run *runs, int n, dls_error *e) {
     FILE *f = fopen(path, "w");
     if (!f) return dls_fail(e, DLS_ERR_IO, "cannot write %s: %s", path, strerror(errno));
@@ -303,8 +313,7 @@ int lab_export_csv(const char *path, const char *lab, const lab_result_run *runs
             csv_num(f, ep->images_per_s);
             fputc('\n', f);
         }
-    if (fclose(f) != 0) return dls_fail(e, DLS_ERR_IO, "cannot write %s: %s", path, strerror(errno));
-    return DLS_OK;
+    return close_written(f, path, e);
 }
 
 /* ---- SVG ---------------------------------------------------------------------------- */
@@ -495,6 +504,5 @@ int lab_export_svg(const char *path, const char *title, const lab_result_run *ru
     }
     fputs(svg, f);
     free(svg);
-    if (fclose(f) != 0) return dls_fail(e, DLS_ERR_IO, "cannot write %s: %s", path, strerror(errno));
-    return DLS_OK;
+    return close_written(f, path, e);
 }

@@ -101,6 +101,11 @@ static void test_perceptron(store *db) {
             free(text);
         }
         CHECK(lab_export_svg(svg, "perceptron: <XOR> & one neuron", runs, n, &e) == DLS_OK);
+        if (access("/dev/full", W_OK) == 0) { /* a full disk is an error, not "wrote FILE" */
+            CHECK(lab_export_csv("/dev/full", "perceptron", runs, n, &e) == DLS_ERR_IO);
+            CHECK(lab_export_svg("/dev/full", "perceptron", runs, n, &e) == DLS_ERR_IO);
+            CHECK(strstr(e.msg, "/dev/full") != NULL);
+        }
         free(csv);
         free(svg);
     }
