@@ -272,7 +272,8 @@ int  lab_db_load_curve(store *db, int64_t id, lab_epoch **curve, int *n, dls_err
 int  lab_db_run_reset(store *db, int64_t id, dls_error *e);
 /* Upserts the labs table (name, title, spec path, concepts) from loaded specs. */
 int  lab_db_sync_specs(store *db, lab_spec *const *specs, int n, dls_error *e);
-/* A fresh group id (max over the lab_runs rows + 1). */
-int64_t lab_db_new_group(store *db);
+/* A fresh group id (max over the lab_runs rows + 1). A failed read is an error, never
+ * a guess: a reused id would merge this run into an older one's results. */
+int  lab_db_new_group(store *db, int64_t *group, dls_error *e);
 
 #endif

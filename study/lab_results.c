@@ -113,14 +113,13 @@ int lab_db_find_unfinished(store *s, const char *lab, int64_t *group, char **con
     return dls_fail(e, DLS_ERR_NOTFOUND, "no unfinished run of lab '%s' to resume", lab);
 }
 
-int64_t lab_db_new_group(store *s) {
-    sqlite3_stmt *st = store_prepare(s, "SELECT COALESCE(MAX(json_extract(config, '$.group')), 0) + 1 FROM lab_runs", NULL);
-    int64_t g = 1;
-    if (st) {
-        if (sqlite3_step(st) == SQLITE_ROW) g = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
-    }
-    return g;
+int lab_db_new_group(store *s, int64_t *group, dls_error *e) {
+    sqlite3_stmt *st = store_prepare(s, "SELECT COALESCE(MAX(json_extract(config, '$.group')), 0) + 1 FROM lab_runs", e);
+    if (!st) return e ? e->code : DLS_ERR_DB;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *group = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return store_check(s, rc, "choosing a lab run group", e);
 }
 
 int lab_db_sync_specs(store *s, lab_spec *const *specs, int n, dls_error *e) {

@@ -602,7 +602,7 @@ int lab_run_new(const lab_spec *spec, const lab_run_opts *o, lab_run **out, dls_
             goto fail;
         }
     }
-    if (!o->resume && o->db) r->group = lab_db_new_group(o->db);
+    if (!o->resume && o->db && (rc = lab_db_new_group(o->db, &r->group, e))) goto fail;
     dls_buf cj;
     dls_buf_init(&cj);
     dls_buf_printf(&cj, "{\"group\":%lld,\"variants\":", (long long)r->group);

@@ -490,7 +490,8 @@ static void test_rows_on_store(const char *dbp) {
     lab_results_free(runs, n);
     CHECK(lab_db_find_unfinished(a, "rows", &g, &cfg, &e) == DLS_OK && g == 78);
     free(cfg);
-    CHECK(lab_db_new_group(a) == 79);
+    int64_t g2 = 0;
+    CHECK(lab_db_new_group(a, &g2, &e) == DLS_OK && g2 == 79);
     CHECK(lab_db_run_end(a, id, "done", NULL, &e) == DLS_OK && lab_db_run_end(a, id2, "done", NULL, &e) == DLS_OK);
     CHECK(lab_db_find_unfinished(b, "rows", &g, &cfg, &e) == DLS_ERR_NOTFOUND);
     store_free(b);
