@@ -487,45 +487,47 @@ static int select_variants(lab_run *r, const char *list, dls_error *e) {
     return DLS_OK;
 }
 
-/* SQLite as the JSON reader of a run's recorded options. */
-static char *json_get(store *db, const char *json, const char *path) {
-    sqlite3_stmt *st = store_prepare(db, "SELECT json_extract(?, ?)", NULL);
-    if (!st) return NULL;
-    char *out = NULL;
-    sqlite3_bind_text(st, 1, json, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, path, -1, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-        out = xstrdup((const char *)sqlite3_column_text(st, 0));
-    sqlite3_reset(st);
-    return out;
-}
-
 /* --resume: the newest unfinished group of this lab, with its options and rows. */
 static int prepare_resume(lab_run *r, dls_error *e) {
     store *db = r->o.db;
     if (!db) return dls_fail(e, DLS_ERR_INVALID, "--resume needs the database");
     char *config;
     if (lab_db_find_unfinished(db, r->spec->name, &r->group, &config, e)) return e->code;
-    char *variants = json_get(db, config, "$.variants"), *v;
-    /* the original options, unless given again now */
-    if (r->o.epochs <= 0 && (v = json_get(db, config, "$.epochs"))) r->o.epochs = atoi(v), free(v);
-    if (r->o.batch <= 0 && (v = json_get(db, config, "$.batch"))) r->o.batch = atoi(v), free(v);
-    if (r->o.lr <= 0 && (v = json_get(db, config, "$.lr"))) r->o.lr = atof(v), free(v);
-    if (r->o.seed < 0 && (v = json_get(db, config, "$.seed"))) r->o.seed = atoll(v), free(v);
+    /* the original options, unless given again now (SQLite reads the JSON); a failed
+     * read is an error: guessing would resume other variants or another schedule */
+    sqlite3_stmt *st = store_prepare(db,
+                                     "SELECT json_extract(?1, '$.variants'), json_extract(?1, '$.epochs'),"
+                                     " json_extract(?1, '$.batch'), json_extract(?1, '$.lr'), json_extract(?1, '$.seed')", e);
+    if (!st) {
+        free(config);
+        return e->code;
+    }
+    sqlite3_bind_text(st, 1, config, -1, SQLITE_TRANSIENT);
     free(config);
-    int rc = select_variants(r, variants, e);
+    char *variants = NULL;
+    int src = sqlite3_step(st);
+    if (src == SQLITE_ROW) {
+        variants = sqlite3_column_type(st, 0) != SQLITE_NULL ? xstrdup((const char *)sqlite3_column_text(st, 0)) : NULL;
+        if (r->o.epochs <= 0 && sqlite3_column_type(st, 1) != SQLITE_NULL) r->o.epochs = sqlite3_column_int(st, 1);
+        if (r->o.batch <= 0 && sqlite3_column_type(st, 2) != SQLITE_NULL) r->o.batch = sqlite3_column_int(st, 2);
+        if (r->o.lr <= 0 && sqlite3_column_type(st, 3) != SQLITE_NULL) r->o.lr = sqlite3_column_double(st, 3);
+        if (r->o.seed < 0 && sqlite3_column_type(st, 4) != SQLITE_NULL) r->o.seed = sqlite3_column_int64(st, 4);
+    }
+    sqlite3_reset(st);
+    int rc = store_check(db, src, "reading the options of the run to resume", e);
+    if (rc == DLS_OK) rc = select_variants(r, variants, e);
     free(variants);
     if (rc) return rc;
 
     /* the store's cached statement: reset (never finalized) when done with; the curves
      * loaded inside the loop use statements of their own */
-    sqlite3_stmt *st = store_prepare(db,
-                                     "SELECT id, variant, status, epochs_done, checkpoint FROM lab_runs WHERE lab = ?"
-                                     " AND json_extract(config, '$.group') = ? ORDER BY id", e);
+    st = store_prepare(db,
+                       "SELECT id, variant, status, epochs_done, checkpoint FROM lab_runs WHERE lab = ?"
+                       " AND json_extract(config, '$.group') = ? ORDER BY id", e);
     if (!st) return e->code;
     sqlite3_bind_text(st, 1, r->spec->name, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 2, r->group);
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while ((src = sqlite3_step(st)) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(st, 1);
         const char *status = (const char *)sqlite3_column_text(st, 2);
         for (int i = 0; i < r->n; i++) {
@@ -555,7 +557,8 @@ static int prepare_resume(lab_run *r, dls_error *e) {
         }
     }
     sqlite3_reset(st);
-    return DLS_OK;
+    /* a row not read would start its variant over beside the kept one */
+    return store_check(db, src, "reading the runs to resume", e);
 }
 
 int lab_run_new(const lab_spec *spec, const lab_run_opts *o, lab_run **out, dls_error *e) {
