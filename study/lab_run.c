@@ -687,7 +687,7 @@ static int step(lab_run *r, double budget_s, unsigned *events, dls_error *e) {
         dls_error te = {0};
         int rc = nn_model_train_step(r->m, r->opt, r->xb, r->labels ? r->yb : NULL, r->labels ? NULL : r->tb, got,
                                      r->cfg.loss, &loss, &te);
-        if (rc == DLS_ERR_DIVERGED || (rc == DLS_OK && !isfinite(loss))) return diverged(r, NAN, events, e);
+        if (rc == DLS_ERR_DIVERGED) return diverged(r, loss, events, e); /* loss: the NaN or infinity */
         if (rc) return dls_fail(e, rc, "%s", te.msg);
         if (isnan(r->first_loss)) r->first_loss = loss;
         if (loss > 50 && loss > 100 * r->first_loss) return diverged(r, loss, events, e);

@@ -281,6 +281,18 @@ static void test_diverge(store *db) {
         CHECK_STR(runs[1].status, "done");
     }
     lab_results_free(runs, n);
+
+    /* a step so large that the next loss overflows: the message says what the loss
+     * became (infinite here, not NaN), and on which batch */
+    lab_run_opts huge = {.seed = -1, .variants = "too-fast", .lr = 1e10};
+    CHECK(lab_run_new(s, &huge, &r, &e) == DLS_OK);
+    drive(r, 0, NULL);
+    lab_run_snapshot(r, &sn);
+    CHECK(sn.variants[0].state == LAB_FAILED);
+    CHECK(strstr(sn.variants[0].message, "the loss became infinite") != NULL);
+    CHECK(strstr(sn.variants[0].message, "batch 2 of") != NULL);
+    lab_snapshot_deinit(&sn);
+    lab_run_free(r);
     lab_spec_free(s);
 }
 
