@@ -75,8 +75,8 @@ static void test_perceptron(store *db) {
     lab_snapshot_deinit(&sn);
     lab_run_free(r);
 
-    lab_result_run *runs;
-    int n;
+    lab_result_run *runs = NULL;
+    int n = 0;
     CHECK(lab_results_load(db, "perceptron", 1, &runs, &n, &e) == DLS_OK);
     CHECK(n == 2);
     if (n == 2) {
@@ -145,8 +145,8 @@ static int count(const char *s, const char *needle) {
 }
 
 static void test_svg(store *db) {
-    lab_result_run *runs;
-    int n;
+    lab_result_run *runs = NULL;
+    int n = 0;
     dls_error e = {0};
     if (lab_results_load(db, "perceptron", 1, &runs, &n, &e) != DLS_OK || n != 2) return;
     char *svg = lab_svg_render("perceptron: <XOR> & one neuron", runs, n);
@@ -171,11 +171,11 @@ static void test_svg(store *db) {
 }
 
 static double final_test_loss(store *db, const char *lab) {
-    lab_result_run *runs;
-    int n;
+    lab_result_run *runs = NULL;
+    int n = 0;
     double v = -1;
-    if (lab_results_load(db, lab, 1, &runs, &n, NULL) == DLS_OK && n == 1 && runs[0].n_epochs)
-        v = runs[0].curve[runs[0].n_epochs - 1].test_loss;
+    CHECK(lab_results_load(db, lab, 1, &runs, &n, NULL) == DLS_OK && n == 1);
+    if (n == 1 && runs[0].n_epochs) v = runs[0].curve[runs[0].n_epochs - 1].test_loss;
     if (n == 1) CHECK_STR(runs[0].status, "done");
     lab_results_free(runs, n);
     return v;
@@ -210,8 +210,8 @@ static void test_stop_resume(store *db) {
     int64_t id = sn.variants[0].run_id;
     lab_snapshot_deinit(&sn);
     lab_run_free(r);
-    lab_result_run *runs;
-    int n;
+    lab_result_run *runs = NULL;
+    int n = 0;
     CHECK(lab_results_load(db, "backprop", 1, &runs, &n, &e) == DLS_OK && n == 1);
     if (n == 1) {
         CHECK_STR(runs[0].status, "stopped");
@@ -272,8 +272,8 @@ static void test_diverge(store *db) {
     if (sn.variants[1].n_epochs) CHECK(isnan(sn.variants[1].curve[0].test_acc)); /* regression: no accuracy */
     lab_snapshot_deinit(&sn);
     lab_run_free(r);
-    lab_result_run *runs;
-    int n;
+    lab_result_run *runs = NULL;
+    int n = 0;
     CHECK(lab_results_load(db, "diverge", 1, &runs, &n, &e) == DLS_OK && n == 2);
     if (n == 2) {
         CHECK_STR(runs[0].status, "failed");
@@ -313,8 +313,8 @@ static void test_options(store *db) {
     CHECK(lab_run_new(s, &o, &r, &e) == DLS_OK);
     CHECK(drive(r, 0, NULL) == 4);
     lab_run_free(r);
-    lab_result_run *runs;
-    int n;
+    lab_result_run *runs = NULL;
+    int n = 0;
     CHECK(lab_results_load(db, "training-loop", 1, &runs, &n, &e) == DLS_OK && n == 2);
     if (n == 2) {
         CHECK_STR(runs[0].variant, "eval-in-train-mode"); /* the order asked for */
