@@ -343,13 +343,10 @@ static int lab_run_cmd(cli_ctx *ctx, const char *name, int argc, char **argv) {
             interrupted = 2;
         }
         unsigned ev = 0;
-        if (lab_run_step(run, mode == OUT_BAR ? 0.1 : 0.5, &ev, &e) != DLS_OK) {
-            /* that variant failed (its result line follows); the others still run */
-            if (mode == OUT_BAR) printf("\r\033[K");
-            fflush(stdout);
-            fprintf(stderr, "dlstudy lab: %s\n", e.msg);
-            rc = DLS_EXIT_FAIL;
-        }
+        /* that variant failed (its result line follows); the others still run. The
+         * error is printed below, unless the failed variant's line says it already */
+        int untold = lab_run_step(run, mode == OUT_BAR ? 0.1 : 0.5, &ev, &e) != DLS_OK;
+        if (untold) rc = DLS_EXIT_FAIL;
         if (ev & LAB_EV_INFO) {
             const char *info = lab_run_info(run);
             if (mode == OUT_JSON) {
@@ -382,9 +379,15 @@ static int lab_run_cmd(cli_ctx *ctx, const char *name, int argc, char **argv) {
                 if (v->state == LAB_FAILED) {
                     any_failed = 1;
                     fprintf(stderr, "dlstudy lab: %s %s: %s\n", spec->name, v->name, v->message);
+                    if (untold && !strcmp(v->message, e.msg)) untold = 0;
                 }
                 if (v->state == LAB_STOPPED) stopped = 1;
             }
+        }
+        if (untold) { /* e.g. the database refused to record how a variant ended */
+            if (mode == OUT_BAR) printf("\r\033[K");
+            fflush(stdout);
+            fprintf(stderr, "dlstudy lab: %s\n", e.msg);
         }
         if (mode == OUT_BAR) {
             struct timespec ts;
