@@ -332,6 +332,9 @@ static int lab_run_cmd(cli_ctx *ctx, const char *name, int argc, char **argv) {
 
     struct sigaction sa = {0}, old;
     sa.sa_handler = on_sigint;
+    /* Ctrl-C only asks the run to stop: a read or write it lands in (zlib reading the
+     * data set, a line to a blocked terminal) is resumed, not failed with EINTR */
+    sa.sa_flags = SA_RESTART;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old);
     interrupted = 0;
