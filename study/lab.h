@@ -268,8 +268,10 @@ int  lab_db_run_status(store *db, int64_t id, const char *status, dls_error *e);
 int  lab_db_find_unfinished(store *db, const char *lab, int64_t *group, char **config, dls_error *e);
 /* The metrics of one run, by epoch; *curve is freed by the caller. */
 int  lab_db_load_curve(store *db, int64_t id, lab_epoch **curve, int *n, dls_error *e);
-/* Forgets a run's epochs (resuming without its checkpoint starts it over). */
-int  lab_db_run_reset(store *db, int64_t id, dls_error *e);
+/* Forgets a run's epochs after the first keep (one transaction): keep 0 also forgets its
+ * checkpoint (resuming without one starts it over); keep > 0 rewinds it to the epoch its
+ * checkpoint holds. */
+int  lab_db_run_reset(store *db, int64_t id, int keep, dls_error *e);
 /* Upserts the labs table (name, title, spec path, concepts) from loaded specs. */
 int  lab_db_sync_specs(store *db, lab_spec *const *specs, int n, dls_error *e);
 /* A fresh group id (max over the lab_runs rows + 1). A failed read is an error, never

@@ -245,16 +245,24 @@ int lab_db_load_curve(store *s, int64_t id, lab_epoch **curve, int *n, dls_error
     return DLS_OK;
 }
 
-int lab_db_run_reset(store *s, int64_t id, dls_error *e) {
-    sqlite3_stmt *st = store_prepare(s, "DELETE FROM lab_metrics WHERE run_id = ?", e);
-    if (!st) return e ? e->code : DLS_ERR_DB;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = store_step_done(s, st, "resetting a lab run", e);
+int lab_db_run_reset(store *s, int64_t id, int keep, dls_error *e) {
+    int rc = store_begin(s, e);
     if (rc) return rc;
-    st = store_prepare(s, "UPDATE lab_runs SET epochs_done = 0, checkpoint = NULL WHERE id = ?", e);
-    if (!st) return e ? e->code : DLS_ERR_DB;
+    sqlite3_stmt *st = store_prepare(s, "DELETE FROM lab_metrics WHERE run_id = ? AND epoch > ?", e);
+    if (!st) goto fail;
     sqlite3_bind_int64(st, 1, id);
-    return store_step_done(s, st, "resetting a lab run", e);
+    sqlite3_bind_int(st, 2, keep);
+    if (store_step_done(s, st, "resetting a lab run", e)) goto fail;
+    st = store_prepare(s, "UPDATE lab_runs SET epochs_done = ?1, checkpoint = CASE WHEN ?1 > 0 THEN checkpoint END"
+                          " WHERE id = ?2", e);
+    if (!st) goto fail;
+    sqlite3_bind_int(st, 1, keep);
+    sqlite3_bind_int64(st, 2, id);
+    if (store_step_done(s, st, "resetting a lab run", e)) goto fail;
+    return store_commit(s, e);
+fail:
+    store_rollback(s);
+    return e ? e->code : DLS_ERR_DB;
 }
 
 void lab_results_free(lab_result_run *runs, int n) {

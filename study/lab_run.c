@@ -291,6 +291,14 @@ static int gradient_check(lab_run *r, dls_error *e) {
     return DLS_OK;
 }
 
+/* The epoch of a checkpoint's metadata ("lab=..\nvariant=..\nepoch=N\n", end_epoch):
+ * the last epoch= line, so no variant name can pose as it; 0 when absent. */
+static int meta_epoch(const char *meta) {
+    const char *p = meta ? strstr(meta, "\nepoch=") : NULL, *q;
+    while (p && (q = strstr(p + 1, "\nepoch="))) p = q;
+    return p ? atoi(p + 7) : 0;
+}
+
 static int start_variant(lab_run *r, unsigned *events, dls_error *e) {
     vstate *v = &r->vs[r->cur];
     effective_config(r, v->v, &r->cfg);
@@ -335,12 +343,26 @@ static int start_variant(lab_run *r, unsigned *events, dls_error *e) {
     if (v->snap.run_id) { /* a row from an earlier try (--resume) */
         int ok = v->resume_from > 0 && v->ckpt && access(v->ckpt, R_OK) == 0;
         dls_error ce = {0};
+        char *meta = NULL;
         /* A damaged checkpoint is the user's trained work: refuse to resume and keep
          * the file and the recorded epochs, rather than silently start over on top. */
-        if (ok && nn_checkpoint_load(v->ckpt, r->m, r->opt, NULL, &ce) != DLS_OK)
+        if (ok && nn_checkpoint_load(v->ckpt, r->m, r->opt, &meta, &ce) != DLS_OK)
             return dls_fail(e, ce.code, "%s: cannot resume: %s; the file and the completed epochs are "
                             "kept; run the lab without --resume to start over", v->v->name, ce.msg);
         if (ok) {
+            /* An epoch is recorded before its checkpoint is written (end_epoch), so a
+             * kill between the two leaves the file an epoch behind the rows: training
+             * goes on from the file's epoch, writing the rows after it again. */
+            int saved = meta_epoch(meta);
+            free(meta);
+            if (saved < 1 || saved > v->resume_from)
+                return dls_fail(e, DLS_ERR_MISMATCH, "%s: cannot resume: %s holds epoch %d, but %d epoch%s "
+                                "recorded; run the lab without --resume to start over", v->v->name, v->ckpt,
+                                saved, v->resume_from, v->resume_from == 1 ? " is" : "s are");
+            if (saved < v->resume_from && r->o.db && lab_db_run_reset(r->o.db, v->snap.run_id, saved, e))
+                return e->code;
+            v->resume_from = saved;
+            v->snap.n_epochs = saved; /* the curve is by epoch, from 1 */
             r->epoch = v->resume_from + 1;
             nn_loader_seek(&r->loader, v->resume_from);
             for (int k = 0; k < v->snap.n_epochs; k++) { /* early-stopping state from the curve */
@@ -350,7 +372,7 @@ static int start_variant(lab_run *r, unsigned *events, dls_error *e) {
             }
             dls_buf_printf(&r->info, "%s: resuming at epoch %d of %d from %s\n", v->v->name, r->epoch, r->cfg.epochs, v->ckpt);
         } else {
-            if (r->o.db && lab_db_run_reset(r->o.db, v->snap.run_id, e)) return e->code;
+            if (r->o.db && lab_db_run_reset(r->o.db, v->snap.run_id, 0, e)) return e->code;
             v->snap.n_epochs = 0;
             v->resume_from = 0;
         }
@@ -401,13 +423,15 @@ static int end_epoch(lab_run *r, unsigned *events, dls_error *e) {
     r->last_variant = v->v->name;
     *events |= LAB_EV_EPOCH;
 
+    /* the rows first, then the file: a checkpoint is never ahead of the recorded epochs
+     * (resuming trains again from a file that is behind them) */
+    if (r->o.db && v->snap.run_id && lab_db_epoch(r->o.db, v->snap.run_id, &ep, v->ckpt, e)) return e->code;
     if (v->ckpt) {
         char *meta = xasprintf("lab=%s\nvariant=%s\nepoch=%d\n", r->spec->name, v->v->name, r->epoch);
         int rc = nn_checkpoint_save(v->ckpt, r->m, r->opt, meta, e);
         free(meta);
         if (rc) return rc;
     }
-    if (r->o.db && v->snap.run_id && lab_db_epoch(r->o.db, v->snap.run_id, &ep, v->ckpt, e)) return e->code;
 
     if ((r->spec->metrics & LAB_METRIC_GRAD_NORMS) && r->gcount) {
         v->snap.n_grad = r->n_glayers;

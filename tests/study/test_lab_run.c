@@ -188,6 +188,7 @@ static void test_stop_resume(store *db) {
     lab_run_opts o = {.seed = -1, .db = db, .ckpt_dir = ckdir, .epochs = 8};
     lab_run *r;
     dls_error e = {0};
+    char *sql;
 
     /* an uninterrupted run, for comparison */
     CHECK(lab_run_new(s, &o, &r, &e) == DLS_OK);
@@ -221,6 +222,12 @@ static void test_stop_resume(store *db) {
     char *ck = xasprintf("%s/%lld.ckpt", ckdir, (long long)id);
     CHECK(access(ck, R_OK) == 0);
     free(ck);
+    /* as if killed after epoch 4 was recorded but before its checkpoint was written: the
+     * file is an epoch behind the rows, so resuming trains epoch 4 again from it */
+    sql = xasprintf("INSERT INTO lab_metrics(run_id, epoch, train_loss, test_loss) VALUES (%lld, 4, 99, 99);"
+                    "UPDATE lab_runs SET epochs_done = 4 WHERE id = %lld", (long long)id, (long long)id);
+    CHECK(sqlite3_exec(store_db(db), sql, NULL, NULL, NULL) == SQLITE_OK);
+    free(sql);
 
     /* --resume continues the same row at epoch 4 and ends where the whole run ended */
     lab_run_opts ro = {.seed = -1, .db = db, .ckpt_dir = ckdir, .resume = 1};
@@ -233,10 +240,31 @@ static void test_stop_resume(store *db) {
     lab_run_snapshot(r, &sn);
     CHECK(sn.variants[0].run_id == id);
     CHECK(sn.variants[0].n_epochs == 8);
+    if (sn.variants[0].n_epochs == 8) CHECK(sn.variants[0].curve[3].epoch == 4 && sn.variants[0].curve[3].test_loss < 99);
     lab_snapshot_deinit(&sn);
     lab_run_free(r);
     double resumed = final_test_loss(db, "backprop");
     CHECK_NEAR(resumed, whole, 1e-6);
+    CHECK(lab_results_load(db, "backprop", 1, &runs, &n, &e) == DLS_OK && n == 1);
+    if (n == 1) CHECK(runs[0].n_epochs == 8 && runs[0].curve[3].test_loss < 99); /* the row written again */
+    lab_results_free(runs, n);
+
+    /* a checkpoint ahead of the recorded epochs is not trusted to line up with them */
+    CHECK(lab_run_new(s, &o, &r, &e) == DLS_OK);
+    CHECK(drive(r, 3, NULL) == 3);
+    lab_run_snapshot(r, &sn);
+    id = sn.variants[0].run_id;
+    lab_snapshot_deinit(&sn);
+    lab_run_free(r);
+    sql = xasprintf("DELETE FROM lab_metrics WHERE run_id = %lld AND epoch = 3;"
+                    "UPDATE lab_runs SET epochs_done = 2 WHERE id = %lld", (long long)id, (long long)id);
+    CHECK(sqlite3_exec(store_db(db), sql, NULL, NULL, NULL) == SQLITE_OK);
+    free(sql);
+    CHECK(lab_run_new(s, &ro, &r, &e) == DLS_OK);
+    unsigned ev = 0;
+    CHECK(lab_run_step(r, 0.05, &ev, &e) == DLS_ERR_MISMATCH);
+    CHECK(strstr(e.msg, "holds epoch 3, but 2 epochs are recorded") != NULL);
+    lab_run_free(r);
 
     /* nothing left to resume now */
     CHECK(lab_run_new(s, &ro, &r, &e) == DLS_ERR_NOTFOUND);
