@@ -105,8 +105,9 @@ expect "missing MNIST names the folder to copy to" grep -q "$T/xdg/dlstudy/data/
 dls lab no-such-lab > /dev/null 2>"$T/err"; rc=$?
 expect "unknown lab exits 1" [ $rc -eq 1 ]
 expect "unknown lab points at lab list" grep -q "dlstudy lab list" "$T/err"
-dls lab backprop --epochs many > /dev/null 2>&1; rc=$?
+dls lab backprop --epochs many > /dev/null 2>"$T/err"; rc=$?
 expect "bad --epochs is a usage error" [ $rc -eq 2 ]
+expect "bad --epochs says what it wants" grep -q -- "--epochs wants 1-100000, not 'many'" "$T/err"
 dls lab backprop --variants nope > /dev/null 2>"$T/err"; rc=$?
 expect "unknown variant exits 1 naming the variants" sh -c "[ $rc -eq 1 ] && grep -q \"no variant 'nope'\" '$T/err'"
 

@@ -237,34 +237,23 @@ static int lab_usage(FILE *f) {
     return f == stdout ? DLS_EXIT_OK : DLS_EXIT_USAGE;
 }
 
-static int parse_int(const char *s, long lo, long hi, long *out) {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (!*s || *end || v < lo || v > hi) return 0;
-    *out = v;
-    return 1;
-}
-
 static int lab_run_cmd(cli_ctx *ctx, const char *name, int argc, char **argv) {
     lab_run_opts o = {.seed = -1};
     int json = 0, plain = ctx->plain;
     for (int i = 0; i < argc; i++) {
         const char *v;
-        long n;
+        int n;
         if (!strcmp(argv[i], "--json")) json = 1;
         else if (!strcmp(argv[i], "--plain")) plain = 1;
         else if (!strcmp(argv[i], "--resume")) o.resume = 1;
         else if ((v = cli_opt_value(argc, argv, &i, "--epochs"))) {
-            if (!parse_int(v, 1, 100000, &n)) return cli_usage_error("lab", "--epochs takes a whole number >= 1, not '%s'", v);
-            o.epochs = (int)n;
+            if (cli_int_value("lab", "--epochs", v, 1, 100000, &o.epochs)) return DLS_EXIT_USAGE;
         } else if ((v = cli_opt_value(argc, argv, &i, "--batch"))) {
-            if (!parse_int(v, 1, 65536, &n)) return cli_usage_error("lab", "--batch takes a whole number >= 1, not '%s'", v);
-            o.batch = (int)n;
+            if (cli_int_value("lab", "--batch", v, 1, 65536, &o.batch)) return DLS_EXIT_USAGE;
         } else if ((v = cli_opt_value(argc, argv, &i, "--threads"))) {
-            if (!parse_int(v, 1, 1024, &n)) return cli_usage_error("lab", "--threads takes a whole number >= 1, not '%s'", v);
-            o.threads = (int)n;
+            if (cli_int_value("lab", "--threads", v, 1, 1024, &o.threads)) return DLS_EXIT_USAGE;
         } else if ((v = cli_opt_value(argc, argv, &i, "--seed"))) {
-            if (!parse_int(v, 0, 2147483647L, &n)) return cli_usage_error("lab", "--seed takes a whole number >= 0, not '%s'", v);
+            if (cli_int_value("lab", "--seed", v, 0, 2147483647L, &n)) return DLS_EXIT_USAGE;
             o.seed = n;
         } else if ((v = cli_opt_value(argc, argv, &i, "--lr"))) {
             char *end;
