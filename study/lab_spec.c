@@ -15,16 +15,10 @@
 
 /* ---- names -------------------------------------------------------------------------- */
 
+/* Layers, losses, optimizers, initialisers and schedules are named by the engine's
+ * parsers (engine/spec.c: one list for specs and checkpoints); the words here are the
+ * spec's own. */
 static const char *const data_names[] = {"mnist", "fashion-mnist", "xor", "spirals", "moons", "sine"};
-/* the spec's layer words: the engine's names plus repeat */
-static const char *const layer_words[] = {"linear", "conv2d", "maxpool2d", "avgpool2d", "global_avgpool",
-                                          "flatten", "relu", "leaky_relu", "sigmoid", "tanh", "softmax",
-                                          "log_softmax", "dropout", "batchnorm", "residual", "repeat"};
-static const char *const loss_names[] = {"cross_entropy", "mse", "bce"};
-static const char *const optim_names[] = {"sgd", "adam", "adamw", "rmsprop"};
-static const char *const init_names[] = {"default", "kaiming_uniform", "kaiming_normal", "xavier_uniform",
-                                         "xavier_normal"};
-static const char *const sched_names[] = {"constant", "step", "cosine"};
 
 const char *lab_data_name(enum lab_data_kind k) { return data_names[k]; }
 
@@ -321,12 +315,12 @@ static int parse_layer(reader *r, yaml_node_t *n, lab_layer *ll) {
     } else {
         return failf(r, n, "a layer is a name ('- relu') or one name with its settings ('- linear: 128')");
     }
-    int kind = name_index(layer_words, N_OF(layer_words), name);
-    if (kind < 0) {
-        char *all = join_names(layer_words, N_OF(layer_words));
-        failf(r, n, "unknown layer '%s' (known: %s)", name, all);
-        free(all);
-        return DLS_ERR_INVALID;
+    int kind = LAB_REPEAT;
+    if (!name_eq(name, "repeat")) {
+        nn_layer_kind lk;
+        dls_error pe;
+        if (nn_layer_kind_parse(name, &lk, &pe)) return failf(r, n, "%s, or repeat", pe.msg);
+        kind = (int)lk;
     }
     static const char *const hint[NN_LAYER_KIND_COUNT + 1] = {
         [NN_LAYER_LINEAR] = ": 128", [NN_LAYER_CONV2D] = ": {out: 32, k: 3, pad: 1}",
@@ -520,20 +514,22 @@ static int optim_setting(reader *r, const char *ks, yaml_node_t *val, lab_config
     return DLS_OK;
 }
 
+static int optim_name(reader *r, yaml_node_t *n, lab_config *c) {
+    const char *s;
+    nn_optim_kind k;
+    dls_error pe;
+    if (get_str(r, n, "optimizer", &s)) return r->e->code;
+    if (nn_optim_kind_parse(s, &k, &pe)) return failf(r, n, "%s", pe.msg);
+    set_optim(c, k);
+    return DLS_OK;
+}
+
 static int parse_optimizer(reader *r, yaml_node_t *v, lab_config *c) {
-    int k;
-    if (v->type == YAML_SCALAR_NODE) {
-        if (get_enum(r, v, "optimizer", optim_names, N_OF(optim_names), &k)) return r->e->code;
-        set_optim(c, (nn_optim_kind)k);
-        return DLS_OK;
-    }
+    if (v->type == YAML_SCALAR_NODE) return optim_name(r, v, c);
     static const char *const keys[] = {"name", "lr", "momentum", "nesterov", "weight_decay", "betas", "eps", "alpha"};
     if (check_keys(r, v, "optimizer", keys, N_OF(keys))) return r->e->code;
     FOR_PAIRS(r, v, key, ks, val) {
-        if (name_eq(ks, "name")) {
-            if (get_enum(r, val, "optimizer", optim_names, N_OF(optim_names), &k)) return r->e->code;
-            set_optim(c, (nn_optim_kind)k);
-        }
+        if (name_eq(ks, "name") && optim_name(r, val, c)) return r->e->code;
     }
     FOR_PAIRS(r, v, key, ks, val) {
         int handled;
@@ -543,20 +539,22 @@ static int parse_optimizer(reader *r, yaml_node_t *v, lab_config *c) {
     return DLS_OK;
 }
 
+static int sched_name(reader *r, yaml_node_t *n, lab_config *c) {
+    const char *s;
+    dls_error pe;
+    if (get_str(r, n, "schedule", &s)) return r->e->code;
+    if (nn_sched_kind_parse(s, &c->opt.sched, &pe)) return failf(r, n, "%s", pe.msg);
+    return DLS_OK;
+}
+
 static int parse_schedule(reader *r, yaml_node_t *v, lab_config *c) {
-    int k;
-    if (v->type == YAML_SCALAR_NODE) {
-        if (get_enum(r, v, "schedule", sched_names, N_OF(sched_names), &k)) return r->e->code;
-        c->opt.sched = (nn_sched_kind)k;
-        return DLS_OK;
-    }
+    if (v->type == YAML_SCALAR_NODE) return sched_name(r, v, c);
     static const char *const keys[] = {"name", "step_size", "gamma", "lr_min"};
     if (check_keys(r, v, "schedule", keys, N_OF(keys))) return r->e->code;
     FOR_PAIRS(r, v, key, ks, val) {
         long x;
         if (name_eq(ks, "name")) {
-            if (get_enum(r, val, "schedule", sched_names, N_OF(sched_names), &k)) return r->e->code;
-            c->opt.sched = (nn_sched_kind)k;
+            if (sched_name(r, val, c)) return r->e->code;
         } else if (name_eq(ks, "step_size")) { /* in epochs */
             if (get_int(r, val, ks, 1, 1000, &x)) return r->e->code;
             c->opt.step_size = x;
@@ -645,14 +643,12 @@ static int apply_key(reader *r, const char *ks, yaml_node_t *val, lab_config *c,
         c->layers = l, c->n_layers = n;
         return DLS_OK;
     }
-    if (name_eq(ks, "loss")) {
-        if (get_enum(r, val, "loss", loss_names, N_OF(loss_names), &k)) return r->e->code;
-        c->loss = (nn_loss_kind)k;
-        return DLS_OK;
-    }
-    if (name_eq(ks, "init")) {
-        if (get_enum(r, val, "init", init_names, N_OF(init_names), &k)) return r->e->code;
-        c->init = (nn_init_kind)k;
+    if (name_eq(ks, "loss") || name_eq(ks, "init")) {
+        const char *s;
+        dls_error pe;
+        if (get_str(r, val, ks, &s)) return r->e->code;
+        if (name_eq(ks, "loss") ? nn_loss_kind_parse(s, &c->loss, &pe) : nn_init_kind_parse(s, &c->init, &pe))
+            return failf(r, val, "%s", pe.msg);
         return DLS_OK;
     }
     if (name_eq(ks, "eval_mode")) {

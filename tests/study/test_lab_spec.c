@@ -2,6 +2,7 @@
  * variants change what they say, broken specs fail with FILE:LINE:COL messages, and the
  * concept matching that links review cards to labs. Run from the repository root. */
 #include "study/lab.h"
+#include "tests/study/study_test.h"
 #include "tests/test.h"
 
 #include <stdlib.h>
@@ -198,6 +199,43 @@ static void test_bad_specs(void) {
     CHECK(lab_spec_find("labs", "../etc/passwd", &s, &e) == DLS_ERR_INVALID);
 }
 
+/* Layers, losses, optimizers, initialisers and schedules take the engine's names, the
+ * same a checkpoint uses, in any case and with '-' for '_'; unknown ones say where. */
+static void test_engine_names(void) {
+    char dir[256];
+    if (!test_tmpdir(dir, sizeof dir, "test_lab_spec")) {
+        CHECK(!"a temporary folder");
+        return;
+    }
+    char *path = xasprintf("%s/names.yaml", dir);
+    FILE *f = fopen(path, "w");
+    fputs("title: Names\nconcepts: [x]\ndataset: xor\nmodel: [Linear: 8, Leaky-ReLU, linear: 2]\n"
+          "loss: Cross-Entropy\ninit: xavier_normal\noptimizer: {name: RMSprop}\nschedule: {name: cosine}\n"
+          "variants:\n  base:\n  step: {schedule: step, optimizer: adamw, init: kaiming-uniform}\n",
+          f);
+    CHECK(fclose(f) == 0);
+    lab_spec *s = load(path);
+    CHECK(s != NULL);
+    if (s) {
+        const lab_config *b = &s->variants[0].cfg, *st = &s->variants[1].cfg;
+        CHECK(b->layers[1].spec.kind == NN_LAYER_LEAKY_RELU && b->loss == NN_LOSS_CROSS_ENTROPY);
+        CHECK(b->init == NN_INIT_XAVIER_NORMAL && b->opt.kind == NN_OPTIM_RMSPROP && b->opt.sched == NN_SCHED_COSINE);
+        CHECK(st->opt.sched == NN_SCHED_STEP && st->opt.kind == NN_OPTIM_ADAMW && st->init == NN_INIT_KAIMING_UNIFORM);
+        lab_spec_free(s);
+    }
+    f = fopen(path, "w");
+    fputs("title: Names\nconcepts: [x]\ndataset: xor\nmodel: [linear: 2]\nschedule: {name: warmup}\n", f);
+    CHECK(fclose(f) == 0);
+    dls_error e = {0};
+    s = NULL;
+    CHECK(lab_spec_load(path, &s, &e) == DLS_ERR_INVALID && s == NULL);
+    char *want = xasprintf("%s:5:18: unknown schedule 'warmup'", path);
+    CHECK(!strncmp(e.msg, want, strlen(want)));
+    free(want);
+    free(path);
+    CHECK(test_rmtree(dir) == 0);
+}
+
 static void test_concepts(void) {
     CHECK(lab_concept_matches("ReLU", "ReLU (Rectified Linear Unit)"));
     CHECK(lab_concept_matches("relu", "ReLU 的变体"));
@@ -234,6 +272,7 @@ int main(void) {
     test_cnn();
     test_variants();
     test_bad_specs();
+    test_engine_names();
     test_concepts();
     return test_done("test_lab_spec");
 }
