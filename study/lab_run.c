@@ -7,6 +7,7 @@
 #include "study/lab.h"
 #include "study/paths.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -423,15 +424,26 @@ static int end_epoch(lab_run *r, unsigned *events, dls_error *e) {
     r->last_variant = v->v->name;
     *events |= LAB_EV_EPOCH;
 
-    /* the rows first, then the file: a checkpoint is never ahead of the recorded epochs
-     * (resuming trains again from a file that is behind them) */
-    if (r->o.db && v->snap.run_id && lab_db_epoch(r->o.db, v->snap.run_id, &ep, v->ckpt, e)) return e->code;
-    if (v->ckpt) {
+    /* The checkpoint is written and synced beside its place (.next), the epoch recorded,
+     * and only then the file renamed into place: it is never ahead of the recorded
+     * epochs, and behind them only if dlstudy dies between the commit and the rename
+     * (resuming then trains again from the file's epoch). */
+    char *next = v->ckpt ? xasprintf("%s.next", v->ckpt) : NULL;
+    if (next) {
         char *meta = xasprintf("lab=%s\nvariant=%s\nepoch=%d\n", r->spec->name, v->v->name, r->epoch);
-        int rc = nn_checkpoint_save(v->ckpt, r->m, r->opt, meta, e);
+        int rc = nn_checkpoint_save(next, r->m, r->opt, meta, e);
         free(meta);
-        if (rc) return rc;
+        if (rc) {
+            free(next);
+            return rc;
+        }
     }
+    int rc = DLS_OK;
+    if (r->o.db && v->snap.run_id) rc = lab_db_epoch(r->o.db, v->snap.run_id, &ep, v->ckpt, e);
+    if (rc == DLS_OK && next && rename(next, v->ckpt) != 0)
+        rc = dls_fail(e, DLS_ERR_IO, "%s: cannot rename into place: %s", v->ckpt, strerror(errno));
+    free(next);
+    if (rc) return rc;
 
     if ((r->spec->metrics & LAB_METRIC_GRAD_NORMS) && r->gcount) {
         v->snap.n_grad = r->n_glayers;

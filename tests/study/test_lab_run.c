@@ -219,8 +219,10 @@ static void test_stop_resume(store *db) {
         CHECK(runs[0].epochs_done == 3 && runs[0].n_epochs == 3);
     }
     lab_results_free(runs, n);
-    char *ck = xasprintf("%s/%lld.ckpt", ckdir, (long long)id);
+    char *ck = xasprintf("%s/%lld.ckpt", ckdir, (long long)id), *next = xasprintf("%s.next", ck);
     CHECK(access(ck, R_OK) == 0);
+    CHECK(access(next, F_OK) != 0); /* renamed into place once its epoch was recorded */
+    free(next);
     free(ck);
     /* as if killed after epoch 4 was recorded but before its checkpoint was written: the
      * file is an epoch behind the rows, so resuming trains epoch 4 again from it */
