@@ -351,8 +351,8 @@ static int start_variant(lab_run *r, unsigned *events, dls_error *e) {
             return dls_fail(e, ce.code, "%s: cannot resume: %s; the file and the completed epochs are "
                             "kept; run the lab without --resume to start over", v->v->name, ce.msg);
         if (ok) {
-            /* An epoch is recorded before its checkpoint is written (end_epoch), so a
-             * kill between the two leaves the file an epoch behind the rows: training
+            /* An epoch is recorded before its checkpoint takes its place (end_epoch), so
+             * a kill between the two leaves the file an epoch behind the rows: training
              * goes on from the file's epoch, writing the rows after it again. */
             int saved = meta_epoch(meta);
             free(meta);
