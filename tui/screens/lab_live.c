@@ -67,10 +67,9 @@ static int live_tick(tui_view *v, tui_app *a) {
     if (!lv->run || lv->finished) return TUI_R_NONE;
     unsigned ev = 0;
     dls_error e = {0};
-    if (lab_run_step(lv->run, 0.04, &ev, &e) != DLS_OK) {
-        snprintf(lv->err, sizeof lv->err, "%s", e.msg);
-        lv->finished = 1;
-    }
+    /* a variant that cannot start fails alone: the message stays on screen and the
+     * next step goes on with the other variants, as `dlstudy lab` does (lab.h) */
+    if (lab_run_step(lv->run, 0.04, &ev, &e) != DLS_OK) snprintf(lv->err, sizeof lv->err, "%s", e.msg);
     if (ev & LAB_EV_FINISHED) lv->finished = 1;
     take_snapshot(lv);
     return TUI_R_REDRAW;
