@@ -45,6 +45,15 @@ ifdef SAN
   LDFLAGS    += -fsanitize=$(SAN)
 endif
 
+# The build's configuration: every object depends on build/config, which is rewritten
+# only when the compiler, flags, CUDA or sanitizer settings differ from the last build,
+# so switching between `make`, `make CUDA=1` and `make SAN=...` rebuilds instead of
+# linking objects that were made the other way.
+# make -n expands recipes too: it must write nothing
+DRY_RUN := $(findstring n,$(firstword -$(MAKEFLAGS)))
+same = $(and $(findstring $(1),$(2)),$(findstring $(2),$(1)))
+BUILD_CONFIG := $(strip $(CC) $(DLS_CFLAGS) $(LDFLAGS) $(LDLIBS) $(if $(filter 1,$(CUDA)),$(NVCC) $(NVCCFLAGS)))
+
 # Tests: tests/engine/ link the engine alone, tests/study/ the study core, tests/tui/ all.
 ENGINE_TESTS := $(patsubst %.c,build/%,$(wildcard tests/engine/test_*.c))
 STUDY_TESTS  := $(patsubst %.c,build/%,$(wildcard tests/study/test_*.c))
@@ -52,11 +61,16 @@ TUI_TESTS    := $(patsubst %.c,build/%,$(wildcard tests/tui/test_*.c))
 TESTS        := $(ENGINE_TESTS) $(STUDY_TESTS) $(TUI_TESTS)
 SCRIPT_TESTS := $(sort $(wildcard tests/*.sh tests/*/*.sh))
 
-.PHONY: all test bench install uninstall clean
+.PHONY: all test bench install uninstall clean FORCE
 # A recipe that fails must not leave its half-written target behind (embed.sh writes
 # build/gen/*.c through a redirect): the next make would take it as up to date.
 .DELETE_ON_ERROR:
 all: dlstudy
+
+# Checked on every run; rewritten (so newer than the objects) only when it differs.
+build/config: FORCE
+	$(if $(call same,$(BUILD_CONFIG),$(file <$@))$(DRY_RUN),,$(shell mkdir -p $(@D))$(file >$@,$(BUILD_CONFIG)))@:
+FORCE:
 
 dlstudy: build/tui/main.o build/libtui.a build/libstudy.a build/libnn.a
 	$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
@@ -65,10 +79,10 @@ build/libnn.a: $(NN_OBJ)       ; @rm -f $@ && $(AR) rcs $@ $^
 build/libstudy.a: $(STUDY_OBJ) ; @rm -f $@ && $(AR) rcs $@ $^
 build/libtui.a: $(TUI_OBJ)     ; @rm -f $@ && $(AR) rcs $@ $^
 
-build/%.o: %.c
+build/%.o: %.c build/config
 	@mkdir -p $(@D)
 	$(CC) $(DLS_CFLAGS) -c $< -o $@
-build/%.o: %.cu
+build/%.o: %.cu build/config
 	@mkdir -p $(@D)
 	$(NVCC) $(NVCCFLAGS) -MMD -MP -I. -Xcompiler -fPIC -c $< -o $@
 
@@ -82,7 +96,7 @@ EMBED_SYM_schema   := dls_schema_sql
 EMBED_template     := notes/.template.md
 EMBED_SYM_template := dls_note_template
 build/gen/schema.c: schema.sql
-build/gen/%.o: build/gen/%.c
+build/gen/%.o: build/gen/%.c build/config
 	$(CC) $(DLS_CFLAGS) -c $< -o $@
 build/gen/template.c: notes/.template.md
 
