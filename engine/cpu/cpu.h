@@ -15,6 +15,19 @@
 
 #include "engine/backend.h"
 
+/* Whether the CPU has AVX-512F, the target of the hand-written kernels (selected at run
+ * time, so one binary runs everywhere). Inline with a cache per file: the checks sit in
+ * per-plane and per-image paths. */
+static inline int cpu_have_avx512(void) {
+#if defined(__x86_64__) && defined(__GNUC__)
+    static int cached = -1;
+    if (cached < 0) { __builtin_cpu_init(); cached = __builtin_cpu_supports("avx512f") != 0; }
+    return cached;
+#else
+    return 0;
+#endif
+}
+
 /* cpu_backend.c */
 void   cpu_gemm(int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
                 const float *b, int ldb, float beta, float *c, int ldc);
@@ -25,7 +38,6 @@ void   cpu_gemm1(int ta, int tb, int m, int n, int k, float alpha, const float *
 /* cpu_sgemm.c: the own AVX-512 kernel for big-batch linear forwards. _linear_fwd returns 0
  * (and does nothing) for shapes or CPUs it does not handle; pack_buf holds
  * cpu_sgemm_pack_bytes(IN, OUT) bytes, 64-byte aligned. */
-int    cpu_sgemm_available(void);
 int    cpu_sgemm_handles(const nn_linear_desc *d);
 size_t cpu_sgemm_pack_bytes(int IN, int OUT);
 int    cpu_sgemm_linear_fwd(const nn_linear_desc *d, const float *x, const float *w,

@@ -208,11 +208,6 @@ HOT static void col2im(const nn_conv_desc *d, float *dcols, float *dx) {
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
-static int have_avx512(void) {
-    static int cached = -1;
-    if (cached < 0) { __builtin_cpu_init(); cached = __builtin_cpu_supports("avx512f") != 0; }
-    return cached;
-}
 
 /* 2x2 stride-2 max pool of one plane, 16 outputs a step: even and odd columns of two
  * input rows are separated with permutes, compared with masks; the same results and
@@ -267,7 +262,7 @@ HOT static void maxpool_plane(const nn_pool_desc *d, const float *x, float *y, i
     int H = d->H, W = d->W, OH = d->OH, OW = d->OW, S = d->stride, pad = d->pad;
     if (d->kh == 2 && d->kw == 2 && S == 2 && pad == 0) {
 #if defined(__x86_64__) && defined(__GNUC__)
-        if (have_avx512()) { maxpool2x2_avx512(x, W, OH, OW, y, idx, bias, relu); return; }
+        if (cpu_have_avx512()) { maxpool2x2_avx512(x, W, OH, OW, y, idx, bias, relu); return; }
 #endif
         for (int oh = 0; oh < OH; oh++) {
             const float *r0 = x + 2 * oh * W, *r1 = r0 + W;
@@ -475,7 +470,7 @@ HOT static void unpool_relu(const nn_pool_desc *p, int OC, size_t P, const float
                             const int32_t *idx, const float *pdy, float *dconv, float *db) {
     size_t po = (size_t)p->OH * p->OW;
 #if defined(__x86_64__) && defined(__GNUC__)
-    if (have_avx512() && p->kh == 2 && p->kw == 2 && p->stride == 2 && p->pad == 0 &&
+    if (cpu_have_avx512() && p->kh == 2 && p->kw == 2 && p->stride == 2 && p->pad == 0 &&
         p->H == 2 * p->OH && p->W == 2 * p->OW) {
         unpool2x2_relu_avx512(p, OC, py, idx, pdy, dconv, db);
         return;

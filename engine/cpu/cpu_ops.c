@@ -386,11 +386,6 @@ HOT static void sgd_range(const optim_job *j, size_t lo, size_t hi) {
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define HAVE_AVX512_ADAM 1
-static int have_avx512(void) {
-    static int cached = -1;
-    if (cached < 0) { __builtin_cpu_init(); cached = __builtin_cpu_supports("avx512f") != 0; }
-    return cached;
-}
 /* The Adam update 16 lanes at a time (sqrt and divide do not auto-vectorise under
  * errno semantics); returns where the scalar loop continues. Same arithmetic, same
  * order of operations per element as the scalar loop. */
@@ -430,7 +425,7 @@ static void adam_range(const optim_job *j, size_t lo, size_t hi) {
     float *restrict w = j->w, *restrict m = j->s1, *restrict v = j->s2;
     const float *restrict g = j->g;
 #ifdef HAVE_AVX512_ADAM
-    if (have_avx512())
+    if (cpu_have_avx512())
         lo = adam_avx512(w, g, m, v, lo, hi, b1, b2, eps, l2, decay, step_size, inv_sqrt_bc2);
 #endif
     for (size_t i = lo; i < hi; i++) {
@@ -468,7 +463,7 @@ HOT static void rmsprop_range(const optim_job *j, size_t lo, size_t hi) {
     float *restrict w = j->w, *restrict sq = j->s1, *restrict buf = j->s2;
     const float *restrict g = j->g;
 #ifdef HAVE_AVX512_ADAM
-    if (have_avx512() && mom == 0)
+    if (cpu_have_avx512() && mom == 0)
         lo = rmsprop_avx512(w, g, sq, lo, hi, lr, a, eps, wd);
 #endif
     for (size_t i = lo; i < hi; i++) {

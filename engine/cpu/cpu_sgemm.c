@@ -21,12 +21,6 @@
 #define NR 32    /* columns of y per panel: two 16-lane registers */
 #define MB 48    /* rows per cache block: 48 x IN floats of x stay in L2 with the panels */
 
-int cpu_sgemm_available(void) {
-    static int cached = -1;
-    if (cached < 0) { __builtin_cpu_init(); cached = __builtin_cpu_supports("avx512f") != 0; }
-    return cached;
-}
-
 /* Panel p holds columns p*NR .. p*NR+NR-1 of w^T, zero beyond OUT:
  * bp[p][k][j] = w[(p*NR + j) * IN + k]; then NR biases (zero beyond OUT). */
 static size_t panel_floats(int IN) { return (size_t)IN * NR + NR; }
@@ -134,7 +128,7 @@ static void fwd_task(void *ctx, int task, int thread) {
 
 /* w^T must stay in L2 beside a block of x rows; larger layers go to OpenBLAS. */
 int cpu_sgemm_handles(const nn_linear_desc *d) {
-    return cpu_sgemm_available() && d->IN <= 1024 && d->N >= MR;
+    return cpu_have_avx512() && d->IN <= 1024 && d->N >= MR;
 }
 
 /* Returns 0 (nothing done) when the shape is outside what this kernel handles. */
@@ -151,7 +145,6 @@ int cpu_sgemm_linear_fwd(const nn_linear_desc *d, const float *x, const float *w
 
 #else
 
-int    cpu_sgemm_available(void) { return 0; }
 int    cpu_sgemm_handles(const nn_linear_desc *d) { (void)d; return 0; }
 size_t cpu_sgemm_pack_bytes(int IN, int OUT) { (void)IN; (void)OUT; return 0; }
 int    cpu_sgemm_linear_fwd(const nn_linear_desc *d, const float *x, const float *w,

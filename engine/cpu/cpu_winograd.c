@@ -215,11 +215,7 @@ HOT static void grad_scalar(const float *dy, int OC, int H, int W, float *D) {
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 
-static int avx512_ok(int W) {
-    static int cached = -1;
-    if (cached < 0) { __builtin_cpu_init(); cached = __builtin_cpu_supports("avx512f") != 0; }
-    return cached && W <= 30;
-}
+static int avx512_ok(int W) { return cpu_have_avx512() && W <= 30; }
 
 static __mmask16 lanes(int n) {   /* the first n lanes, n clamped to [0, 16] */
     return (__mmask16)(n <= 0 ? 0 : n >= 16 ? 0xFFFF : (1u << n) - 1);
