@@ -100,6 +100,12 @@ int    cpu_count_correct(const float *logits, const int32_t *labels, int N, int 
 void   cpu_optim_update(const nn_optim_config *c, float lr, long step, size_t n, float *w,
                         const float *g, float *s1, float *s2);
 
+/* The first n lanes of a 16-lane register, n clamped to [0, 16]: the mask of the AVX-512
+ * kernels' masked loads and stores of partial registers (a __mmask16). */
+static inline uint16_t cpu_lanes(int n) {
+    return (uint16_t)(n <= 0 ? 0 : n >= 16 ? 0xFFFF : (1u << n) - 1);
+}
+
 /* Splits [0, n) into `parts` nearly equal ranges; range i is [*lo, *hi). */
 static inline void cpu_split(int n, int parts, int i, int *lo, int *hi) {
     *lo = (int)((long)n * i / parts);

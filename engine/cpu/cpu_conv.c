@@ -224,9 +224,7 @@ static void maxpool2x2_avx512(const float *x, int W, int OH, int OW, float *y, i
         const float *r0 = x + 2 * oh * W, *r1 = r0 + W;
         for (int ow = 0; ow < OW; ow += 16) {
             int       n = OW - ow < 16 ? OW - ow : 16, in = 2 * n;
-            __mmask16 m0 = (__mmask16)(in >= 16 ? 0xFFFF : (1u << in) - 1);
-            __mmask16 m1 = (__mmask16)(in >= 32 ? 0xFFFF : in > 16 ? (1u << (in - 16)) - 1 : 0);
-            __mmask16 mo = (__mmask16)(n == 16 ? 0xFFFF : (1u << n) - 1);
+            __mmask16 m0 = cpu_lanes(in), m1 = cpu_lanes(in - 16), mo = cpu_lanes(n);
             const float *p0 = r0 + 2 * ow, *p1 = r1 + 2 * ow;
             __m512 lo0 = _mm512_maskz_loadu_ps(m0, p0), hi0 = _mm512_maskz_loadu_ps(m1, p0 + 16);
             __m512 lo1 = _mm512_maskz_loadu_ps(m0, p1), hi1 = _mm512_maskz_loadu_ps(m1, p1 + 16);
@@ -440,9 +438,7 @@ static void unpool2x2_relu_avx512(const nn_pool_desc *p, int OC, const float *py
             float *r0 = dc + (size_t)2 * oh * W, *r1 = r0 + W;
             for (int ow = 0; ow < OW; ow += 16) {
                 int       n = OW - ow < 16 ? OW - ow : 16, k = oh * OW + ow;
-                __mmask16 mo = (__mmask16)(n == 16 ? 0xFFFF : (1u << n) - 1);
-                __mmask16 m0 = (__mmask16)(2 * n >= 16 ? 0xFFFF : (1u << (2 * n)) - 1);
-                __mmask16 m1 = (__mmask16)(2 * n >= 32 ? 0xFFFF : 2 * n > 16 ? (1u << (2 * n - 16)) - 1 : 0);
+                __mmask16 mo = cpu_lanes(n), m0 = cpu_lanes(2 * n), m1 = cpu_lanes(2 * n - 16);
                 __m512  y = _mm512_maskz_loadu_ps(mo, yy + k), g = _mm512_maskz_loadu_ps(mo, gg + k);
                 __m512i at = _mm512_maskz_loadu_epi32(mo, ii + k);
                 g = _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(y, zero, _CMP_GT_OQ), g);

@@ -115,8 +115,7 @@ static void fwd_task(void *ctx, int task, int thread) {
         for (int p = 0; p * NR < OUT; p++) {
             const float *bp = j->bp + (size_t)p * panel_floats(IN);
             int cols = OUT - p * NR < NR ? OUT - p * NR : NR;
-            __mmask16 m0 = (__mmask16)(cols >= 16 ? 0xFFFF : (1u << cols) - 1);
-            __mmask16 m1 = (__mmask16)(cols >= 32 ? 0xFFFF : cols > 16 ? (1u << (cols - 16)) - 1 : 0);
+            __mmask16 m0 = cpu_lanes(cols), m1 = cpu_lanes(cols - 16);
             int i = i0;
             for (; i + MR <= i1; i += MR)
                 kernel6x32(IN, j->x + (size_t)i * IN, (size_t)IN, bp, j->y + (size_t)i * OUT + p * NR,

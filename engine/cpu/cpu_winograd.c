@@ -217,25 +217,21 @@ HOT static void grad_scalar(const float *dy, int OC, int H, int W, float *D) {
 
 static int avx512_ok(int W) { return cpu_have_avx512() && W <= 30; }
 
-static __mmask16 lanes(int n) {   /* the first n lanes, n clamped to [0, 16] */
-    return (__mmask16)(n <= 0 ? 0 : n >= 16 ? 0xFFFF : (1u << n) - 1);
-}
-
 /* Row r of the padded plane (column s = input column s - 1), as lanes 0-15 and 16-31. */
 __attribute__((target("avx512f")))
 static inline void padded_row(const float *xc, int H, int W, int r, __m512 *lo, __m512 *hi) {
     if (r < 1 || r > H) { *lo = *hi = _mm512_setzero_ps(); return; }
     const float *p = xc + (size_t)(r - 1) * W - 1;     /* lane s reads input column s - 1 */
-    __mmask16 mlo = (__mmask16)(lanes(W + 1) & ~1u);   /* columns 0..W-1 at lanes 1..W */
+    __mmask16 mlo = (__mmask16)(cpu_lanes(W + 1) & ~1u);   /* columns 0..W-1 at lanes 1..W */
     *lo = _mm512_maskz_loadu_ps(mlo, p);
-    *hi = _mm512_maskz_loadu_ps(lanes(W + 1 - 16), p + 16);
+    *hi = _mm512_maskz_loadu_ps(cpu_lanes(W + 1 - 16), p + 16);
 }
 
 __attribute__((target("avx512f")))
 static void input_avx512(const float *x, int C, int H, int W, float *V) {
     int TH = (H + 1) / 2, TW = (W + 1) / 2, T = TH * TW;
     size_t    xs = (size_t)C * T;
-    __mmask16 mt = lanes(TW);
+    __mmask16 mt = cpu_lanes(TW);
     const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
     const __m512i e1 = _mm512_add_epi32(ev, _mm512_set1_epi32(2));   /* lane 15 unused */
@@ -272,7 +268,7 @@ __attribute__((target("avx512f")))
 static void output_avx512(const float *M, int OC, int H, int W, float *y) {
     int TH = (H + 1) / 2, TW = (W + 1) / 2, T = TH * TW;
     size_t    xs = (size_t)OC * T;
-    __mmask16 mt = lanes(TW), mlo = lanes(W), mhi = lanes(W - 16);
+    __mmask16 mt = cpu_lanes(TW), mlo = cpu_lanes(W), mhi = cpu_lanes(W - 16);
     /* interleave even (a) and odd (b) outputs: lanes a0 b0 a1 b1 ... */
     const __m512i il = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     const __m512i ih = _mm512_add_epi32(il, _mm512_set1_epi32(8));
@@ -308,7 +304,7 @@ __attribute__((target("avx512f")))
 static void grad_avx512(const float *dy, int OC, int H, int W, float *D) {
     int TH = (H + 1) / 2, TW = (W + 1) / 2, T = TH * TW;
     size_t    xs = (size_t)OC * T;
-    __mmask16 mt = lanes(TW), mlo = lanes(W), mhi = lanes(W - 16);
+    __mmask16 mt = cpu_lanes(TW), mlo = cpu_lanes(W), mhi = cpu_lanes(W - 16);
     const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
     const __m512  zero = _mm512_setzero_ps();
@@ -357,7 +353,7 @@ static void input_pairs(const float *x, int C, int H, int W, float *V) {
         const float *xc = x + (size_t)c * H * W;
         float       *vc = V + (size_t)c * T;
         for (int ty = 0; ty < TH; ty += 2) {
-            __mmask16 mt = lanes(ty + 1 < TH ? 2 * TW : TW);
+            __mmask16 mt = cpu_lanes(ty + 1 < TH ? 2 * TW : TW);
             __m512 r[6], unused;
             for (int k = 0; k < 6; k++) padded_row(xc, H, W, 2 * ty + k, &r[k], &unused);
             __m512 ra[4] = { _mm512_sub_ps(r[0], r[2]), _mm512_add_ps(r[1], r[2]),
@@ -383,7 +379,7 @@ __attribute__((target("avx512f")))
 static void output_pairs(const float *M, int OC, int H, int W, float *y) {
     int TH = (H + 1) / 2, TW = (W + 1) / 2, T = TH * TW;
     size_t    xs = (size_t)OC * T;
-    __mmask16 mw = lanes(W);
+    __mmask16 mw = cpu_lanes(W);
     int va[16], vb[16];   /* interleave even (first source) and odd outputs of one tile row */
     for (int l = 0; l < 16; l++) {
         va[l] = (l & 1 ? 16 : 0) + l / 2;
@@ -394,7 +390,7 @@ static void output_pairs(const float *M, int OC, int H, int W, float *y) {
         const float *mc = M + (size_t)oc * T;
         float       *yc = y + (size_t)oc * H * W;
         for (int ty = 0; ty < TH; ty += 2) {
-            __mmask16    mt = lanes(ty + 1 < TH ? 2 * TW : TW);
+            __mmask16    mt = cpu_lanes(ty + 1 < TH ? 2 * TW : TW);
             const float *m = mc + (size_t)ty * TW;
             __m512 s0[4], s1[4];
             for (int j = 0; j < 4; j++) {
@@ -421,14 +417,14 @@ __attribute__((target("avx512f")))
 static void grad_pairs(const float *dy, int OC, int H, int W, float *D) {
     int TH = (H + 1) / 2, TW = (W + 1) / 2, T = TH * TW;
     size_t    xs = (size_t)OC * T;
-    __mmask16 mw = lanes(W);
+    __mmask16 mw = cpu_lanes(W);
     const __m512i ie = pair_index(TW, 0), io = pair_index(TW, 1);
     const __m512  zero = _mm512_setzero_ps();
     for (int oc = 0; oc < OC; oc++) {
         const float *gc = dy + (size_t)oc * H * W;
         float       *dc = D + (size_t)oc * T;
         for (int ty = 0; ty < TH; ty += 2) {
-            __mmask16 mt = lanes(ty + 1 < TH ? 2 * TW : TW);
+            __mmask16 mt = cpu_lanes(ty + 1 < TH ? 2 * TW : TW);
             __m512 r[4];   /* dy rows 2 ty .. 2 ty + 3, zero below the plane */
             for (int k = 0; k < 4; k++)
                 r[k] = 2 * ty + k < H ? _mm512_maskz_loadu_ps(mw, gc + (size_t)(2 * ty + k) * W) : zero;
