@@ -75,6 +75,10 @@ void   cpu_wino_grad(const float *dy, int OC, int H, int W, float *D);
 /* cpu_ops.c: linear, elementwise, normalisation, losses, optimizers */
 void   cpu_linear_fwd(const nn_linear_desc *d, const float *x, const float *w, const float *b,
                       float *y);
+/* y rows [lo, hi) of the linear forward (+ b, fused ReLU) through OpenBLAS on the
+ * calling thread: cpu_linear_fwd's per-task work and cpu_sgemm.c's tail rows. */
+void   cpu_linear_rows(const nn_linear_desc *d, const float *x, const float *w,
+                       const float *b, float *y, int lo, int hi);
 void   cpu_linear_bwd(const nn_linear_desc *d, const float *x, const float *w, const float *dy,
                       float *dx, float *dw, float *db);
 void   cpu_act_fwd(nn_act_kind k, float slope, const float *x, float *y, size_t n);

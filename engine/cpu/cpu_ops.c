@@ -30,21 +30,25 @@ static int linear_parts(const nn_linear_desc *d) {
     return t < d->N ? t : d->N;
 }
 
-/* y rows lo..hi (N split): y = x w^T + b, fused ReLU. */
-HOT static void linear_fwd_task(void *ctx, int task, int thread) {
-    (void)thread;
-    const linear_job     *j = ctx;
-    const nn_linear_desc *d = j->d;
-    int lo, hi;
-    cpu_split(d->N, j->parts, task, &lo, &hi);
-    float *y = j->y + (size_t)lo * d->OUT;
-    for (int n = lo; n < hi; n++) memcpy(j->y + (size_t)n * d->OUT, j->b, d->OUT * sizeof(float));
-    cpu_gemm1(0, 1, hi - lo, d->OUT, d->IN, 1.0f, j->x + (size_t)lo * d->IN, d->IN, j->w,
-              d->IN, 1.0f, y, d->OUT);
+HOT void cpu_linear_rows(const nn_linear_desc *d, const float *x, const float *w,
+                         const float *b, float *y, int lo, int hi) {
+    float *yr = y + (size_t)lo * d->OUT;
+    for (int n = lo; n < hi; n++) memcpy(y + (size_t)n * d->OUT, b, d->OUT * sizeof(float));
+    cpu_gemm1(0, 1, hi - lo, d->OUT, d->IN, 1.0f, x + (size_t)lo * d->IN, d->IN, w, d->IN,
+              1.0f, yr, d->OUT);
     if (d->act == NN_ACT_RELU) {
         size_t n = (size_t)(hi - lo) * d->OUT;
-        for (size_t i = 0; i < n; i++) y[i] = y[i] > 0 ? y[i] : 0;
+        for (size_t i = 0; i < n; i++) yr[i] = yr[i] > 0 ? yr[i] : 0;
     }
+}
+
+/* y rows lo..hi (N split). */
+static void linear_fwd_task(void *ctx, int task, int thread) {
+    (void)thread;
+    const linear_job *j = ctx;
+    int lo, hi;
+    cpu_split(j->d->N, j->parts, task, &lo, &hi);
+    cpu_linear_rows(j->d, j->x, j->w, j->b, j->y, lo, hi);
 }
 
 /* Big batches (inference) use the engine's own kernel (cpu_sgemm.c). Its packed weights

@@ -10,7 +10,6 @@
  * Results differ from OpenBLAS's only by rounding order; test_gemm.c checks both against
  * a reference loop. */
 #include <stdlib.h>
-#include <string.h>
 
 #include "engine/cpu/cpu.h"
 
@@ -90,16 +89,6 @@ typedef struct fwd_job {
     int                   parts;
 } fwd_job;
 
-/* The last rows of a batch that is not a multiple of 6 go through OpenBLAS. */
-static void tail_rows(const nn_linear_desc *d, const float *x, const float *w, const float *b,
-                      float *y, int lo, int hi) {
-    for (int n = lo; n < hi; n++) memcpy(y + (size_t)n * d->OUT, b, sizeof(float) * (size_t)d->OUT);
-    cpu_gemm1(0, 1, hi - lo, d->OUT, d->IN, 1.0f, x + (size_t)lo * d->IN, d->IN, w, d->IN, 1.0f,
-              y + (size_t)lo * d->OUT, d->OUT);
-    if (d->act == NN_ACT_RELU)
-        for (size_t i = (size_t)lo * d->OUT; i < (size_t)hi * d->OUT; i++) y[i] = y[i] > 0 ? y[i] : 0;
-}
-
 __attribute__((target("avx512f")))
 static void fwd_task(void *ctx, int task, int thread) {
     (void)thread;
@@ -120,7 +109,8 @@ static void fwd_task(void *ctx, int task, int thread) {
             for (; i + MR <= i1; i += MR)
                 kernel6x32(IN, j->x + (size_t)i * IN, (size_t)IN, bp, j->y + (size_t)i * OUT + p * NR,
                            (size_t)OUT, m0, m1, relu);
-            if (i < i1 && p == 0) tail_rows(d, j->x, j->w, j->b, j->y, i, i1);
+            /* the last rows of a batch that is not a multiple of 6: OpenBLAS */
+            if (i < i1 && p == 0) cpu_linear_rows(d, j->x, j->w, j->b, j->y, i, i1);
         }
     }
 }
