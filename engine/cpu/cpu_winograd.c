@@ -207,9 +207,8 @@ HOT static void grad_scalar(const float *dy, int OC, int H, int W, float *D) {
 
 /* ---------------------------------------------------------------- AVX-512 transforms */
 
-/* Planes up to 30 columns wide (15 tiles): a row of the padded input (W + 2 <= 32 values)
- * is two registers, and the tiles of one tile row are the lanes of one register; even and
- * odd columns are separated with two-register permutes. Rows are read straight from the
+/* Planes up to 30 columns wide (15 tiles), in two register layouts below; even and odd
+ * columns are separated with two-register permutes. Rows are read straight from the
  * unpadded planes with masked loads (masked-off lanes never fault), so nothing is copied
  * or zero-filled. Same arithmetic, in the same order, as the scalar loops above. */
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -227,39 +226,96 @@ static inline void padded_row(const float *xc, int H, int W, int r, __m512 *lo, 
     *hi = _mm512_maskz_loadu_ps(cpu_lanes(W + 1 - 16), p + 16);
 }
 
+/* The steps both register layouts below share (always inlined: a call per tile row would
+ * spill the registers), each the arithmetic of the scalar loops:
+ * bt_rows applies B^T down the columns of four padded rows r[0..3]; bt_store applies B
+ * along the rows, where ix[k] gathers column 2 t + k of the tile in lane t from the
+ * register pair (ra[i], rb[i]), and stores the 16 planes at v (xi planes xs apart). */
+__attribute__((target("avx512f"), always_inline))
+static inline void bt_rows(const __m512 *r, __m512 *out) {
+    out[0] = _mm512_sub_ps(r[0], r[2]);
+    out[1] = _mm512_add_ps(r[1], r[2]);
+    out[2] = _mm512_sub_ps(r[2], r[1]);
+    out[3] = _mm512_sub_ps(r[1], r[3]);
+}
+
+__attribute__((target("avx512f"), always_inline))
+static inline void bt_store(const __m512 *ra, const __m512 *rb, const __m512i *ix, float *v,
+                            size_t xs, __mmask16 mt) {
+    for (int i = 0; i < 4; i++) {
+        __m512 a = _mm512_permutex2var_ps(ra[i], ix[0], rb[i]);
+        __m512 b = _mm512_permutex2var_ps(ra[i], ix[1], rb[i]);
+        __m512 e = _mm512_permutex2var_ps(ra[i], ix[2], rb[i]);
+        __m512 f = _mm512_permutex2var_ps(ra[i], ix[3], rb[i]);
+        _mm512_mask_storeu_ps(v + (4 * i + 0) * xs, mt, _mm512_sub_ps(a, e));
+        _mm512_mask_storeu_ps(v + (4 * i + 1) * xs, mt, _mm512_add_ps(b, e));
+        _mm512_mask_storeu_ps(v + (4 * i + 2) * xs, mt, _mm512_sub_ps(e, b));
+        _mm512_mask_storeu_ps(v + (4 * i + 3) * xs, mt, _mm512_sub_ps(b, f));
+    }
+}
+
+/* at_cols: A^T down the columns of the 16 planes of M at m (xs apart), s0 and s1 its two
+ * rows; at_row: A along one of them, the even (ev) and odd (od) output columns. */
+__attribute__((target("avx512f"), always_inline))
+static inline void at_cols(const float *m, size_t xs, __mmask16 mt, __m512 *s0, __m512 *s1) {
+    for (int j = 0; j < 4; j++) {
+        __m512 m0 = _mm512_maskz_loadu_ps(mt, m + j * xs);
+        __m512 m1 = _mm512_maskz_loadu_ps(mt, m + (4 + j) * xs);
+        __m512 m2 = _mm512_maskz_loadu_ps(mt, m + (8 + j) * xs);
+        __m512 m3 = _mm512_maskz_loadu_ps(mt, m + (12 + j) * xs);
+        s0[j] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
+        s1[j] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
+    }
+}
+
+__attribute__((target("avx512f"), always_inline))
+static inline void at_row(const __m512 *q, __m512 *ev, __m512 *od) {
+    *ev = _mm512_add_ps(_mm512_add_ps(q[0], q[1]), q[2]);
+    *od = _mm512_sub_ps(_mm512_sub_ps(q[1], q[2]), q[3]);
+}
+
+/* A g A^T of the 2x2 dy tiles in the lanes: ie/io gather the tiles' even/odd columns of
+ * the top row from (ta, tb) and of the bottom row from (ba, bb); stores the 16 planes at
+ * d (xs apart). */
+__attribute__((target("avx512f"), always_inline))
+static inline void grad_store(__m512 ta, __m512 tb, __m512 ba, __m512 bb, __m512i ie,
+                              __m512i io, float *d, size_t xs, __mmask16 mt) {
+    const __m512 zero = _mm512_setzero_ps();
+    __m512 a0 = _mm512_permutex2var_ps(ta, ie, tb), a1 = _mm512_permutex2var_ps(ta, io, tb);
+    __m512 c0 = _mm512_permutex2var_ps(ba, ie, bb), c1 = _mm512_permutex2var_ps(ba, io, bb);
+    __m512 p[4] = { a0, _mm512_add_ps(a0, c0), _mm512_sub_ps(a0, c0), _mm512_sub_ps(zero, c0) };
+    __m512 q[4] = { a1, _mm512_add_ps(a1, c1), _mm512_sub_ps(a1, c1), _mm512_sub_ps(zero, c1) };
+    for (int i = 0; i < 4; i++) {
+        _mm512_mask_storeu_ps(d + (4 * i + 0) * xs, mt, p[i]);
+        _mm512_mask_storeu_ps(d + (4 * i + 1) * xs, mt, _mm512_add_ps(p[i], q[i]));
+        _mm512_mask_storeu_ps(d + (4 * i + 2) * xs, mt, _mm512_sub_ps(p[i], q[i]));
+        _mm512_mask_storeu_ps(d + (4 * i + 3) * xs, mt, _mm512_sub_ps(zero, q[i]));
+    }
+}
+
+/* One tile row per register: a row of the padded input (W + 2 <= 32 values) is two
+ * registers, and the tiles of one tile row are the lanes of one register. */
 __attribute__((target("avx512f")))
 static void input_avx512(const float *x, int C, int H, int W, float *V) {
     int TH = (H + 1) / 2, TW = (W + 1) / 2, T = TH * TW;
     size_t    xs = (size_t)C * T;
     __mmask16 mt = cpu_lanes(TW);
     const __m512i ev = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
-    const __m512i e1 = _mm512_add_epi32(ev, _mm512_set1_epi32(2));   /* lane 15 unused */
-    const __m512i o1 = _mm512_add_epi32(ev, _mm512_set1_epi32(3));
+    const __m512i ix[4] = { ev, _mm512_add_epi32(ev, _mm512_set1_epi32(1)),
+                            _mm512_add_epi32(ev, _mm512_set1_epi32(2)),    /* lane 15 unused */
+                            _mm512_add_epi32(ev, _mm512_set1_epi32(3)) };
     for (int c = 0; c < C; c++) {
         const float *xc = x + (size_t)c * H * W;
         float       *vc = V + (size_t)c * T;
         for (int ty = 0; ty < TH; ty++) {
-            __m512 l0, h0, l1, h1, l2, h2, l3, h3;
-            padded_row(xc, H, W, 2 * ty, &l0, &h0);
-            padded_row(xc, H, W, 2 * ty + 1, &l1, &h1);
-            padded_row(xc, H, W, 2 * ty + 2, &l2, &h2);
-            padded_row(xc, H, W, 2 * ty + 3, &l3, &h3);
-            __m512 rl[4] = { _mm512_sub_ps(l0, l2), _mm512_add_ps(l1, l2), _mm512_sub_ps(l2, l1),
-                             _mm512_sub_ps(l1, l3) };
-            __m512 rh[4] = { _mm512_sub_ps(h0, h2), _mm512_add_ps(h1, h2), _mm512_sub_ps(h2, h1),
-                             _mm512_sub_ps(h1, h3) };
-            float *v = vc + (size_t)ty * TW;
-            for (int i = 0; i < 4; i++) {
-                __m512 a = _mm512_permutex2var_ps(rl[i], ev, rh[i]);
-                __m512 b = _mm512_permutex2var_ps(rl[i], od, rh[i]);
-                __m512 e = _mm512_permutex2var_ps(rl[i], e1, rh[i]);
-                __m512 f = _mm512_permutex2var_ps(rl[i], o1, rh[i]);
-                _mm512_mask_storeu_ps(v + (4 * i + 0) * xs, mt, _mm512_sub_ps(a, e));
-                _mm512_mask_storeu_ps(v + (4 * i + 1) * xs, mt, _mm512_add_ps(b, e));
-                _mm512_mask_storeu_ps(v + (4 * i + 2) * xs, mt, _mm512_sub_ps(e, b));
-                _mm512_mask_storeu_ps(v + (4 * i + 3) * xs, mt, _mm512_sub_ps(b, f));
-            }
+            __m512 lo[4], hi[4], rl[4], rh[4];
+            padded_row(xc, H, W, 2 * ty, &lo[0], &hi[0]);
+            padded_row(xc, H, W, 2 * ty + 1, &lo[1], &hi[1]);
+            padded_row(xc, H, W, 2 * ty + 2, &lo[2], &hi[2]);
+            padded_row(xc, H, W, 2 * ty + 3, &lo[3], &hi[3]);
+            bt_rows(lo, rl);
+            bt_rows(hi, rh);
+            bt_store(rl, rh, ix, vc + (size_t)ty * TW, xs, mt);
         }
     }
 }
@@ -276,22 +332,13 @@ static void output_avx512(const float *M, int OC, int H, int W, float *y) {
         const float *mc = M + (size_t)oc * T;
         float       *yc = y + (size_t)oc * H * W;
         for (int ty = 0; ty < TH; ty++) {
-            const float *m = mc + (size_t)ty * TW;
             __m512 s0[4], s1[4];
-            for (int j = 0; j < 4; j++) {
-                __m512 m0 = _mm512_maskz_loadu_ps(mt, m + j * xs);
-                __m512 m1 = _mm512_maskz_loadu_ps(mt, m + (4 + j) * xs);
-                __m512 m2 = _mm512_maskz_loadu_ps(mt, m + (8 + j) * xs);
-                __m512 m3 = _mm512_maskz_loadu_ps(mt, m + (12 + j) * xs);
-                s0[j] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
-                s1[j] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
-            }
+            at_cols(mc + (size_t)ty * TW, xs, mt, s0, s1);
             for (int a = 0; a < 2; a++) {
                 int h = 2 * ty + a;
                 if (h >= H) break;
-                __m512 *q = a ? s1 : s0;
-                __m512 ev = _mm512_add_ps(_mm512_add_ps(q[0], q[1]), q[2]);
-                __m512 od = _mm512_sub_ps(_mm512_sub_ps(q[1], q[2]), q[3]);
+                __m512 ev, od;
+                at_row(a ? s1 : s0, &ev, &od);
                 float *yr = yc + (size_t)h * W;
                 _mm512_mask_storeu_ps(yr, mlo, _mm512_permutex2var_ps(ev, il, od));
                 if (mhi) _mm512_mask_storeu_ps(yr + 16, mhi, _mm512_permutex2var_ps(ev, ih, od));
@@ -317,17 +364,7 @@ static void grad_avx512(const float *dy, int OC, int H, int W, float *D) {
             __m512 l0 = _mm512_maskz_loadu_ps(mlo, r0), h0 = _mm512_maskz_loadu_ps(mhi, r0 + 16);
             __m512 l1 = has1 ? _mm512_maskz_loadu_ps(mlo, r1) : zero;
             __m512 h1 = has1 ? _mm512_maskz_loadu_ps(mhi, r1 + 16) : zero;
-            __m512 a0 = _mm512_permutex2var_ps(l0, ev, h0), a1 = _mm512_permutex2var_ps(l0, od, h0);
-            __m512 c0 = _mm512_permutex2var_ps(l1, ev, h1), c1 = _mm512_permutex2var_ps(l1, od, h1);
-            __m512 p[4] = { a0, _mm512_add_ps(a0, c0), _mm512_sub_ps(a0, c0), _mm512_sub_ps(zero, c0) };
-            __m512 q[4] = { a1, _mm512_add_ps(a1, c1), _mm512_sub_ps(a1, c1), _mm512_sub_ps(zero, c1) };
-            float *d = dc + (size_t)ty * TW;
-            for (int i = 0; i < 4; i++) {
-                _mm512_mask_storeu_ps(d + (4 * i + 0) * xs, mt, p[i]);
-                _mm512_mask_storeu_ps(d + (4 * i + 1) * xs, mt, _mm512_add_ps(p[i], q[i]));
-                _mm512_mask_storeu_ps(d + (4 * i + 2) * xs, mt, _mm512_sub_ps(p[i], q[i]));
-                _mm512_mask_storeu_ps(d + (4 * i + 3) * xs, mt, _mm512_sub_ps(zero, q[i]));
-            }
+            grad_store(l0, h0, l1, h1, ev, od, dc + (size_t)ty * TW, xs, mt);
         }
     }
 }
@@ -354,23 +391,11 @@ static void input_pairs(const float *x, int C, int H, int W, float *V) {
         float       *vc = V + (size_t)c * T;
         for (int ty = 0; ty < TH; ty += 2) {
             __mmask16 mt = cpu_lanes(ty + 1 < TH ? 2 * TW : TW);
-            __m512 r[6], unused;
+            __m512 r[6], unused, ra[4], rb[4];
             for (int k = 0; k < 6; k++) padded_row(xc, H, W, 2 * ty + k, &r[k], &unused);
-            __m512 ra[4] = { _mm512_sub_ps(r[0], r[2]), _mm512_add_ps(r[1], r[2]),
-                             _mm512_sub_ps(r[2], r[1]), _mm512_sub_ps(r[1], r[3]) };
-            __m512 rb[4] = { _mm512_sub_ps(r[2], r[4]), _mm512_add_ps(r[3], r[4]),
-                             _mm512_sub_ps(r[4], r[3]), _mm512_sub_ps(r[3], r[5]) };
-            float *v = vc + (size_t)ty * TW;
-            for (int i = 0; i < 4; i++) {
-                __m512 a = _mm512_permutex2var_ps(ra[i], ix[0], rb[i]);
-                __m512 b = _mm512_permutex2var_ps(ra[i], ix[1], rb[i]);
-                __m512 e = _mm512_permutex2var_ps(ra[i], ix[2], rb[i]);
-                __m512 f = _mm512_permutex2var_ps(ra[i], ix[3], rb[i]);
-                _mm512_mask_storeu_ps(v + (4 * i + 0) * xs, mt, _mm512_sub_ps(a, e));
-                _mm512_mask_storeu_ps(v + (4 * i + 1) * xs, mt, _mm512_add_ps(b, e));
-                _mm512_mask_storeu_ps(v + (4 * i + 2) * xs, mt, _mm512_sub_ps(e, b));
-                _mm512_mask_storeu_ps(v + (4 * i + 3) * xs, mt, _mm512_sub_ps(b, f));
-            }
+            bt_rows(r, ra);        /* tile row ty */
+            bt_rows(r + 2, rb);    /* tile row ty + 1 */
+            bt_store(ra, rb, ix, vc + (size_t)ty * TW, xs, mt);
         }
     }
 }
@@ -390,21 +415,12 @@ static void output_pairs(const float *M, int OC, int H, int W, float *y) {
         const float *mc = M + (size_t)oc * T;
         float       *yc = y + (size_t)oc * H * W;
         for (int ty = 0; ty < TH; ty += 2) {
-            __mmask16    mt = cpu_lanes(ty + 1 < TH ? 2 * TW : TW);
-            const float *m = mc + (size_t)ty * TW;
-            __m512 s0[4], s1[4];
-            for (int j = 0; j < 4; j++) {
-                __m512 m0 = _mm512_maskz_loadu_ps(mt, m + j * xs);
-                __m512 m1 = _mm512_maskz_loadu_ps(mt, m + (4 + j) * xs);
-                __m512 m2 = _mm512_maskz_loadu_ps(mt, m + (8 + j) * xs);
-                __m512 m3 = _mm512_maskz_loadu_ps(mt, m + (12 + j) * xs);
-                s0[j] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
-                s1[j] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
-            }
+            __mmask16 mt = cpu_lanes(ty + 1 < TH ? 2 * TW : TW);
+            __m512    s0[4], s1[4];
+            at_cols(mc + (size_t)ty * TW, xs, mt, s0, s1);
             for (int a = 0; a < 2; a++) {
-                __m512 *q = a ? s1 : s0;
-                __m512 ev = _mm512_add_ps(_mm512_add_ps(q[0], q[1]), q[2]);
-                __m512 od = _mm512_sub_ps(_mm512_sub_ps(q[1], q[2]), q[3]);
+                __m512 ev, od;
+                at_row(a ? s1 : s0, &ev, &od);
                 int h = 2 * ty + a;
                 if (h < H) _mm512_mask_storeu_ps(yc + (size_t)h * W, mw, _mm512_permutex2var_ps(ev, ia, od));
                 if (h + 2 < H) _mm512_mask_storeu_ps(yc + (size_t)(h + 2) * W, mw, _mm512_permutex2var_ps(ev, ib, od));
@@ -428,17 +444,8 @@ static void grad_pairs(const float *dy, int OC, int H, int W, float *D) {
             __m512 r[4];   /* dy rows 2 ty .. 2 ty + 3, zero below the plane */
             for (int k = 0; k < 4; k++)
                 r[k] = 2 * ty + k < H ? _mm512_maskz_loadu_ps(mw, gc + (size_t)(2 * ty + k) * W) : zero;
-            __m512 a0 = _mm512_permutex2var_ps(r[0], ie, r[2]), a1 = _mm512_permutex2var_ps(r[0], io, r[2]);
-            __m512 c0 = _mm512_permutex2var_ps(r[1], ie, r[3]), c1 = _mm512_permutex2var_ps(r[1], io, r[3]);
-            __m512 p[4] = { a0, _mm512_add_ps(a0, c0), _mm512_sub_ps(a0, c0), _mm512_sub_ps(zero, c0) };
-            __m512 q[4] = { a1, _mm512_add_ps(a1, c1), _mm512_sub_ps(a1, c1), _mm512_sub_ps(zero, c1) };
-            float *d = dc + (size_t)ty * TW;
-            for (int i = 0; i < 4; i++) {
-                _mm512_mask_storeu_ps(d + (4 * i + 0) * xs, mt, p[i]);
-                _mm512_mask_storeu_ps(d + (4 * i + 1) * xs, mt, _mm512_add_ps(p[i], q[i]));
-                _mm512_mask_storeu_ps(d + (4 * i + 2) * xs, mt, _mm512_sub_ps(p[i], q[i]));
-                _mm512_mask_storeu_ps(d + (4 * i + 3) * xs, mt, _mm512_sub_ps(zero, q[i]));
-            }
+            /* tile row ty's rows are r[0], r[1]; tile row ty + 1's r[2], r[3] */
+            grad_store(r[0], r[2], r[1], r[3], ie, io, dc + (size_t)ty * TW, xs, mt);
         }
     }
 }
