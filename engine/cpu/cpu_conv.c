@@ -531,13 +531,15 @@ static void bwd_task(void *ctx, int task, int thread) {
         float       *dx = j->dx ? j->dx + n * in_sz : NULL;
         if (j->pool) {
             size_t po = (size_t)j->pool->OH * j->pool->OW * d->OC;
+            /* db gets the sum of what is scattered */
             unpool_relu(j->pool, d->OC, P, j->py + n * po, j->cidx + n * po, j->dy + n * po,
                         plane, db);
             dy = plane;
+        } else {
+            row_sums_add(dy, d->OC, P, db);
         }
         if (j->U) {
             wino_bwd(d, j, x, dy, dx, cols, dw);
-            if (!j->pool) row_sums_add(dy, d->OC, P, db);
             continue;
         }
         const float *src = x;
@@ -545,7 +547,6 @@ static void bwd_task(void *ctx, int task, int thread) {
         /* dw (OC, CKK) += dy (OC, P) . cols^T (P, CKK) */
         cpu_gemm1(0, 1, d->OC, (int)ckk, (int)P, 1.0f, dy, (int)P, src, (int)P, 1.0f, dw,
                   (int)ckk);
-        if (!j->pool) row_sums_add(dy, d->OC, P, db);
         if (dx) {
             /* dcols (CKK, P) = w^T (CKK, OC) . dy (OC, P); then scattered back */
             float *dst = pointwise ? dx : dcols;
