@@ -389,13 +389,25 @@ static void wino_weights(conv_job *j, int threads) {
     j->parts = parts;
 }
 
-static void conv_forward(conv_job *j) {
-    int threads = nn_get_threads();
-    j->parts = conv_tasks(j->d, threads);
-    if (use_wino(j->d)) {
-        j->U = j->ws + (size_t)threads * thread_floats(j->d);
+/* Lays j->ws out as cpu_conv2d_ws_bytes counts it (per-thread scratch, the Winograd
+ * weights, the per-task partial gradients), sets the task count and, for Winograd,
+ * transforms the weights (and the flipped ones when flip). Returns the thread count. */
+static int conv_begin(conv_job *j, int flip) {
+    const nn_conv_desc *d = j->d;
+    int    threads = nn_get_threads();
+    float *shared = j->ws + (size_t)threads * thread_floats(d);
+    j->parts = conv_tasks(d, threads);
+    j->parts_ws = shared + wino_weight_floats(d);
+    if (use_wino(d)) {
+        j->U = shared;
+        j->Uflip = flip ? shared + 16 * (size_t)d->OC * d->C : NULL;
         wino_weights(j, threads);
     }
+    return threads;
+}
+
+static void conv_forward(conv_job *j) {
+    conv_begin(j, 0);
     nn_parallel_for(j->parts, fwd_task, (void *)j);
 }
 
@@ -594,15 +606,7 @@ static void sum_task(void *ctx, int task, int thread) {
 
 static void conv_backward(conv_job *j) {
     const nn_conv_desc *d = j->d;
-    int threads = nn_get_threads();
-    j->parts = conv_tasks(d, threads);
-    float *shared = j->ws + (size_t)threads * thread_floats(d);
-    j->parts_ws = shared + wino_weight_floats(d);
-    if (use_wino(d)) {
-        j->U = shared;
-        j->Uflip = shared + 16 * (size_t)d->OC * d->C;
-        wino_weights(j, threads);
-    }
+    int threads = conv_begin(j, j->dx != NULL);   /* only dx needs the flipped weights */
     nn_parallel_for(j->parts, bwd_task, j);
     for (int t = 0; t < j->parts; t++) {
         const float *pb = j->parts_ws + t * part_floats(d) + part_w_floats(d);

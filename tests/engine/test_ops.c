@@ -5,6 +5,7 @@
  * test_layers.c, GEMM in test_gemm.c, optimizers in test_optim.c. */
 #include <float.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "engine/backend.h"
 #include "tests/test.h"
@@ -98,8 +99,12 @@ static void test_conv_case(int N, int C, int H, int W, int OC, int K, int S, int
     CHECK_NEAR(max_abs_diff(dx, rdx, nx), 0, 1e-4);
     CHECK_NEAR(max_abs_diff(dw, rdw, nw), 0, 1e-3);
     CHECK_NEAR(max_abs_diff(db, rdb, OC), 0, 1e-3);
+    /* without dx (a first layer): the same weight and bias gradients, bit for bit */
+    float *dw2 = malloc(nw * 4), *db2 = malloc(OC * 4);
+    be->conv2d_bwd(&d, x, w, dy, NULL, dw2, db2, ws);
+    CHECK(memcmp(dw2, dw, nw * 4) == 0 && memcmp(db2, db, OC * 4) == 0);
     free(x); free(w); free(b); free(dy); free(y); free(ry); free(dx); free(rdx);
-    free(dw); free(rdw); free(db); free(rdb); free(ws);
+    free(dw); free(rdw); free(db); free(rdb); free(ws); free(dw2); free(db2);
 }
 
 /* conv + ReLU + 2x2 max pool fused, against the three reference steps. */
