@@ -91,8 +91,28 @@ size_t cpu_conv_pool_ws_bytes(const nn_conv_desc *c, const nn_pool_desc *p, int 
 }
 
 /* A "same" convolution (stride 1, output as large as the input): each im2col row is the
- * input plane shifted by a constant in flat index, so one contiguous copy per row plus
- * zeroed borders replaces OH short copies. */
+ * input plane shifted by dh rows and dw columns, i.e. by a constant in flat index, so one
+ * contiguous copy per row plus zeroed borders replaces OH short copies. same_range gives
+ * the flat range [lo, hi) of the row that maps inside the plane (rows oh with ih = oh + dh
+ * inside; the entries left out are padding); in it, the dw columns at one side of each
+ * output row wrap into the neighbouring input row and are padding too (zero_wrapped). */
+static inline void same_range(int H, int W, int dh, int dw, int *lo, int *hi) {
+    int P = H * W, shift = dh * W + dw;
+    *lo = dh < 0 ? -dh * W : 0;
+    *hi = dh > 0 ? (H - dh) * W : P;
+    if (*lo < -shift) *lo = -shift;
+    if (*hi > P - shift) *hi = P - shift;
+}
+
+static inline void zero_wrapped(float *r, int H, int W, int dw) {
+    if (dw < 0)
+        for (int oh = 0; oh < H; oh++)
+            for (int ow = 0; ow < -dw; ow++) r[oh * W + ow] = 0;
+    if (dw > 0)
+        for (int oh = 0; oh < H; oh++)
+            for (int ow = W - dw; ow < W; ow++) r[oh * W + ow] = 0;
+}
+
 HOT static void im2col_same(const nn_conv_desc *d, const float *x, float *cols) {
     int K = d->K, pad = d->pad, H = d->H, W = d->W;
     int P = H * W;
@@ -101,21 +121,13 @@ HOT static void im2col_same(const nn_conv_desc *d, const float *x, float *cols) 
             for (int kw = 0; kw < K; kw++) {
                 float       *r  = cols + ((size_t)(c * K + kh) * K + kw) * P;
                 const float *xp = x + (size_t)c * P;
-                int dh = kh - pad, dw = kw - pad, shift = dh * W + dw;
-                /* rows oh with ih = oh + dh inside the plane: flat range [lo, hi) */
-                int lo = dh < 0 ? -dh * W : 0, hi = dh > 0 ? (H - dh) * W : P;
-                if (lo < -shift) lo = -shift;          /* the entries left out are padding */
-                if (hi > P - shift) hi = P - shift;
-                /* one copy; entries that wrap into the neighbouring row are fixed below */
+                int dh = kh - pad, dw = kw - pad, shift = dh * W + dw, lo, hi;
+                same_range(H, W, dh, dw, &lo, &hi);
+                /* one copy, then the entries that wrapped are zeroed */
                 memset(r, 0, (size_t)lo * sizeof *r);
                 memcpy(r + lo, xp + lo + shift, (size_t)(hi - lo) * sizeof *r);
                 memset(r + hi, 0, (size_t)(P - hi) * sizeof *r);
-                if (dw < 0)
-                    for (int oh = 0; oh < H; oh++)
-                        for (int ow = 0; ow < -dw; ow++) r[oh * W + ow] = 0;
-                if (dw > 0)
-                    for (int oh = 0; oh < H; oh++)
-                        for (int ow = W - dw; ow < W; ow++) r[oh * W + ow] = 0;
+                zero_wrapped(r, H, W, dw);
             }
 }
 
@@ -160,16 +172,9 @@ HOT static void col2im_same(const nn_conv_desc *d, float *dcols, float *dx) {
             for (int kw = 0; kw < K; kw++) {
                 float *r  = dcols + ((size_t)(c * K + kh) * K + kw) * P;
                 float *xp = dx + (size_t)c * P;
-                int dh = kh - pad, dw = kw - pad, shift = dh * W + dw;
-                if (dw < 0)
-                    for (int oh = 0; oh < H; oh++)
-                        for (int ow = 0; ow < -dw; ow++) r[oh * W + ow] = 0;
-                if (dw > 0)
-                    for (int oh = 0; oh < H; oh++)
-                        for (int ow = W - dw; ow < W; ow++) r[oh * W + ow] = 0;
-                int lo = dh < 0 ? -dh * W : 0, hi = dh > 0 ? (H - dh) * W : P;
-                if (lo < -shift) lo = -shift;          /* only zeroed entries fall outside */
-                if (hi > P - shift) hi = P - shift;
+                int dh = kh - pad, dw = kw - pad, shift = dh * W + dw, lo, hi;
+                zero_wrapped(r, H, W, dw);
+                same_range(H, W, dh, dw, &lo, &hi);    /* only zeroed entries fall outside */
                 float *xs = xp + shift;
                 for (int i = lo; i < hi; i++) xs[i] += r[i];
             }
