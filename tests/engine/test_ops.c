@@ -144,6 +144,7 @@ static void test_conv(void) {
     test_conv_case(2, 3, 9, 9, 4, 3, 2, 1);     /* stride 2 */
     test_conv_case(2, 4, 6, 6, 3, 1, 1, 0);     /* pointwise */
     test_conv_case(2, 2, 7, 7, 3, 5, 1, 0);     /* valid 5x5 */
+    test_conv_case(2, 3, 9, 8, 4, 5, 1, 2);     /* 5x5 "same": flat-copy im2col, 2-column borders */
     test_conv_pool_case(3, 1, 28, 28, 4);       /* the CNN's conv1: 14 pooled columns */
     test_conv_pool_case(2, 3, 14, 14, 5);       /* conv2: 7 pooled columns */
     test_conv_pool_case(2, 2, 40, 36, 3);       /* more than 16 pooled columns */
