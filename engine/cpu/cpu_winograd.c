@@ -226,8 +226,8 @@ static inline void padded_row(const float *xc, int H, int W, int r, __m512 *lo, 
     *hi = _mm512_maskz_loadu_ps(cpu_lanes(W + 1 - 16), p + 16);
 }
 
-/* The steps both register layouts below share (always inlined: a call per tile row would
- * spill the registers), each the arithmetic of the scalar loops:
+/* The steps both register layouts below share (always inlined: GCC otherwise keeps
+ * grad_store as a call per tile row), each the arithmetic of the scalar loops:
  * bt_rows applies B^T down the columns of four padded rows r[0..3]; bt_store applies B
  * along the rows, where ix[k] gathers column 2 t + k of the tile in lane t from the
  * register pair (ra[i], rb[i]), and stores the 16 planes at v (xi planes xs apart). */
@@ -309,6 +309,8 @@ static void input_avx512(const float *x, int C, int H, int W, float *V) {
         float       *vc = V + (size_t)c * T;
         for (int ty = 0; ty < TH; ty++) {
             __m512 lo[4], hi[4], rl[4], rh[4];
+            /* written out: as a loop, GCC addresses the 16 stores below through spilled
+             * pointers instead of base + index */
             padded_row(xc, H, W, 2 * ty, &lo[0], &hi[0]);
             padded_row(xc, H, W, 2 * ty + 1, &lo[1], &hi[1]);
             padded_row(xc, H, W, 2 * ty + 2, &lo[2], &hi[2]);
