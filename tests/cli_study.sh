@@ -203,5 +203,17 @@ else
     skip=$((skip + 1)); echo "SKIP cli_study: note repair: $SEED is absent" >&2
 fi
 
+# a count that cannot be read is an error, not a 0: due on a copy of the database whose
+# review_history view is gone must fail and say why
+if command -v sqlite3 > /dev/null; then
+    cp "$T/db/study.db" "$T/broken.db" && sqlite3 "$T/broken.db" "DROP VIEW review_history"
+    $BIN --notes "$T/notes" --db "$T/broken.db" due --no-sync > $O 2>&1; r=$?
+    check "due on a broken database exits 1 ($r)" [ $r -eq 1 ]
+    has "due names the failure" $O "no such table: review_history"
+    check "due prints no made-up counts" sh -c "! grep -q 'Due today' $O"
+else
+    skip=$((skip + 1)); echo "SKIP cli_study: due on a broken database: no sqlite3" >&2
+fi
+
 echo "cli_study: $pass passed, $fail failed, $skip skipped"
 [ $fail -eq 0 ]

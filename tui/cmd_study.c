@@ -141,13 +141,17 @@ static void day_label(const sched_params *p, int64_t day, char *buf, size_t n) {
     snprintf(buf, n, "%s %s", date, wd[tm.tm_wday]);
 }
 
-static int count_q(store *s, const char *sql, int64_t a, int64_t b) {
-    sqlite3_stmt *st = store_prepare(s, sql, NULL);
-    if (!st) return 0;
+/* One count with parameters ?1 and ?2; -1 with e filled when the database fails (a
+ * count that could not be read must not print as 0). */
+static int count_q(store *s, const char *sql, int64_t a, int64_t b, dls_error *e) {
+    sqlite3_stmt *st = store_prepare(s, sql, e);
+    if (!st) return -1;
     sqlite3_bind_int64(st, 1, a);
     sqlite3_bind_int64(st, 2, b);
-    int n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+    int rc = sqlite3_step(st);
+    int n  = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
     sqlite3_reset(st);
+    if (n < 0) store_check(s, rc, "count", e);
     return n;
 }
 
@@ -232,13 +236,14 @@ int cmd_due(cli_ctx *ctx, int argc, char **argv) {
     char label[32];
     day_label(&p, today, label, sizeof label);
     int due = count_q(s, "SELECT count(*) FROM cards c JOIN notes n ON n.id = c.note_id WHERE c.gone = 0 AND "
-                         "n.gone = 0 AND c.due IS NOT NULL AND c.due < ?1", t1, 0);
+                         "n.gone = 0 AND c.due IS NOT NULL AND c.due < ?1", t1, 0, &e);
     int overdue = count_q(s, "SELECT count(*) FROM cards c JOIN notes n ON n.id = c.note_id WHERE c.gone = 0 "
-                             "AND n.gone = 0 AND c.due IS NOT NULL AND c.due < ?1", t0, 0);
+                             "AND n.gone = 0 AND c.due IS NOT NULL AND c.due < ?1", t0, 0, &e);
     int fresh = count_q(s, "SELECT count(*) FROM cards c JOIN notes n ON n.id = c.note_id WHERE c.gone = 0 AND "
-                           "n.gone = 0 AND c.due IS NULL AND c.state = 0", 0, 0);
+                           "n.gone = 0 AND c.due IS NULL AND c.state = 0", 0, 0, &e);
     int introduced = count_q(s, "SELECT count(*) FROM review_history WHERE kind = 'review' AND state_before = 0 "
-                                "AND reviewed_at >= ?1 AND reviewed_at < ?2", t0, t1);
+                                "AND reviewed_at >= ?1 AND reviewed_at < ?2", t0, t1, &e);
+    if (due < 0 || overdue < 0 || fresh < 0 || introduced < 0) goto db_error;
     char *npd = store_setting_get(s, "new_per_day");
     int new_today = (npd ? atoi(npd) : 20) - introduced;
     free(npd);
@@ -250,30 +255,37 @@ int cmd_due(cli_ctx *ctx, int argc, char **argv) {
         s, "SELECT n.path, n.title, count(*), sum(c.due < ?2) FROM cards c JOIN notes n ON n.id = c.note_id "
            "WHERE c.gone = 0 AND n.gone = 0 AND c.due IS NOT NULL AND c.due < ?1 GROUP BY n.id "
            "ORDER BY min(c.due), n.path", &e);
-    if (st) {
-        sqlite3_bind_int64(st, 1, t1);
-        sqlite3_bind_int64(st, 2, t0);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            int n = sqlite3_column_int(st, 2), od = sqlite3_column_int(st, 3);
-            printf("  %3d  %s  %s", n, (const char *)sqlite3_column_text(st, 0),
-                   (const char *)sqlite3_column_text(st, 1));
-            if (od) printf("  (%d overdue)", od);
-            putchar('\n');
-        }
-        sqlite3_reset(st);
+    if (!st) goto db_error;
+    sqlite3_bind_int64(st, 1, t1);
+    sqlite3_bind_int64(st, 2, t0);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int n = sqlite3_column_int(st, 2), od = sqlite3_column_int(st, 3);
+        printf("  %3d  %s  %s", n, (const char *)sqlite3_column_text(st, 0),
+               (const char *)sqlite3_column_text(st, 1));
+        if (od) printf("  (%d overdue)", od);
+        putchar('\n');
     }
+    sqlite3_reset(st);
+    if (store_check(s, rc, "due notes", &e) != DLS_OK) goto db_error;
     if (days > 0) {
         printf("Next %d day%s:\n", days, days == 1 ? "" : "s");
         for (int k = 1; k <= days; k++) {
             int n = count_q(s, "SELECT count(*) FROM cards c JOIN notes n ON n.id = c.note_id WHERE c.gone = 0 "
                                "AND n.gone = 0 AND c.due >= ?1 AND c.due < ?2",
-                            sched_day_start(&p, today + k), sched_day_start(&p, today + k + 1));
+                            sched_day_start(&p, today + k), sched_day_start(&p, today + k + 1), &e);
+            if (n < 0) goto db_error;
             day_label(&p, today + k, label, sizeof label);
             printf("  %s  %d\n", label, n);
         }
     }
     store_free(s);
     return DLS_EXIT_OK;
+db_error:
+    fflush(stdout);
+    fprintf(stderr, "dlstudy due: %s\n", e.msg);
+    store_free(s);
+    return DLS_EXIT_FAIL;
 }
 
 /* ---- mastery ---- */
