@@ -54,6 +54,7 @@ struct review_session {
     store_card   cur;     /* loaded copy of queue[head] */
     int          cur_loaded;
     char        *title, *path, *labs;
+    dls_error    failure; /* why the current card could not be read (code 0: none) */
 };
 
 static void push(review_session *rs, int64_t id) {
@@ -88,9 +89,7 @@ int review_session_new(store *s, const char *notes_dir, int64_t now, const revie
     int rc = store_sched_params(s, &rs->p, e);
     if (rc != DLS_OK) goto fail;
     if (rs->o.new_limit < 0) {
-        char *v = store_setting_get(s, "new_per_day");
-        rs->o.new_limit = v ? atoi(v) : 20;
-        free(v);
+        if ((rc = store_new_per_day(s, &rs->o.new_limit, e)) != DLS_OK) goto fail;
     }
     sqlite3_stmt *st = store_prepare(
         s, "SELECT c.id FROM cards c JOIN notes n ON n.id = c.note_id WHERE c.gone = 0 AND n.gone = 0 "
@@ -141,27 +140,45 @@ void review_session_free(review_session *rs) {
 }
 
 static int load_current(review_session *rs) {
+    memset(&rs->failure, 0, sizeof rs->failure);
     while (rs->head < rs->n) {
         if (rs->cur_loaded && rs->cur.id == rs->queue[rs->head]) return 1;
         unload(rs);
-        if (store_card_get(rs->s, rs->queue[rs->head], &rs->cur, NULL) == DLS_OK) {
-            rs->cur_loaded = 1;
-            sqlite3_stmt *st = store_prepare(rs->s, "SELECT title, path, labs FROM notes WHERE id = ?1", NULL);
-            if (st) {
-                sqlite3_bind_int64(st, 1, rs->cur.note_id);
-                if (sqlite3_step(st) == SQLITE_ROW) {
-                    rs->title = store_col_text(st, 0);
-                    rs->path  = store_col_text(st, 1);
-                    rs->labs  = store_col_text(st, 2);
-                }
-                sqlite3_reset(st);
-            }
-            return 1;
+        int rc = store_card_get(rs->s, rs->queue[rs->head], &rs->cur, &rs->failure);
+        if (rc == DLS_ERR_NOTFOUND) { /* vanished meanwhile (another process synced): skip it */
+            memset(&rs->failure, 0, sizeof rs->failure);
+            rs->head++;
+            continue;
         }
-        rs->head++; /* vanished meanwhile (another process synced): skip it */
+        if (rc != DLS_OK) break; /* the card stays in front: a later call tries again */
+        rs->cur_loaded = 1;
+        sqlite3_stmt *st = store_prepare(rs->s, "SELECT title, path, labs FROM notes WHERE id = ?1", &rs->failure);
+        if (!st) break;
+        sqlite3_bind_int64(st, 1, rs->cur.note_id);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            rs->title = store_col_text(st, 0);
+            rs->path  = store_col_text(st, 1);
+            rs->labs  = store_col_text(st, 2);
+        }
+        sqlite3_reset(st);
+        if (store_check(rs->s, rc, "read the card's note", &rs->failure) != DLS_OK) break;
+        return 1;
     }
     unload(rs);
     return 0;
+}
+
+int review_failure(const review_session *rs, dls_error *e) {
+    if (!rs->failure.code) return DLS_OK;
+    if (e) *e = rs->failure;
+    return rs->failure.code;
+}
+
+/* Why there is no current card: the database's failure, or the end of the session. */
+static int no_card(const review_session *rs, dls_error *e) {
+    int rc = review_failure(rs, e);
+    return rc != DLS_OK ? rc : dls_fail(e, DLS_ERR_NOTFOUND, "no card to review");
 }
 
 const store_card *review_current(review_session *rs) { return load_current(rs) ? &rs->cur : NULL; }
@@ -174,20 +191,23 @@ size_t review_remaining(const review_session *rs) { return rs->n - rs->head; }
 int review_reviewed(const review_session *rs) { return rs->reviewed; }
 const sched_params *review_params(const review_session *rs) { return &rs->p; }
 
-void review_counts(const review_session *rs, int *n_new, int *n_learning, int *n_review) {
+int review_counts(const review_session *rs, int *n_new, int *n_learning, int *n_review, dls_error *e) {
     *n_new = *n_learning = *n_review = 0;
-    sqlite3_stmt *st = store_prepare(rs->s, "SELECT state, due IS NULL FROM cards WHERE id = ?1", NULL);
-    if (!st) return;
+    sqlite3_stmt *st = store_prepare(rs->s, "SELECT state FROM cards WHERE id = ?1", e);
+    if (!st) return e ? e->code : DLS_ERR_DB;
     for (size_t i = rs->head; i < rs->n; i++) {
         sqlite3_bind_int64(st, 1, rs->queue[i]);
-        if (sqlite3_step(st) == SQLITE_ROW) {
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
             int state = sqlite3_column_int(st, 0);
             if (state == SCHED_NEW) (*n_new)++;
             else if (state == SCHED_REVIEW) (*n_review)++;
             else (*n_learning)++;
         }
         sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_check(rs->s, rc, "count the queue", e);
     }
+    return DLS_OK;
 }
 
 void review_format_interval(int64_t seconds, int days, char *buf, size_t size) {
@@ -201,7 +221,7 @@ void review_format_interval(int64_t seconds, int days, char *buf, size_t size) {
 }
 
 int review_preview(review_session *rs, int64_t now, review_choice out[4], dls_error *e) {
-    if (!load_current(rs)) return dls_fail(e, DLS_ERR_NOTFOUND, "no card to review");
+    if (!load_current(rs)) return no_card(rs, e);
     for (int g = 1; g <= 4; g++) {
         review_choice *c = &out[g - 1];
         c->rating = g;
@@ -465,7 +485,7 @@ done:
 
 int review_grade(review_session *rs, int rating, int64_t now, int64_t duration_ms, review_outcome *out,
                  dls_error *e) {
-    if (!load_current(rs)) return dls_fail(e, DLS_ERR_NOTFOUND, "no card to review");
+    if (!load_current(rs)) return no_card(rs, e);
     /* the card as stored now (another process may have reviewed it meanwhile) */
     store_card fresh;
     int rc = store_card_get(rs->s, rs->cur.id, &fresh, e);

@@ -54,16 +54,20 @@ int  review_session_new(store *s, const char *notes_dir, int64_t now, const revi
                         review_session **out, dls_error *e);
 void review_session_free(review_session *rs);
 
-/* The card in front, or NULL when the session is over. Borrowed until the next call
- * that changes the session. */
+/* The card in front, or NULL when the session is over or the database could not give
+ * the card (review_failure tells which). Borrowed until the next call that changes the
+ * session. */
 const store_card *review_current(review_session *rs);
+/* DLS_OK, or the database error that stopped the session (copied into e): a card that
+ * cannot be read is not a card that vanished, and the session must not look finished. */
+int review_failure(const review_session *rs, dls_error *e);
 const char *review_current_title(review_session *rs); /* its note's title ("" if none) */
 const char *review_current_path(review_session *rs);  /* its note's path, relative */
 const char *review_current_labs(review_session *rs);  /* its note's labs, comma-separated */
 size_t review_remaining(const review_session *rs);    /* including the current card */
 int    review_reviewed(const review_session *rs);     /* grades saved (minus undone) */
-/* Counts of the remaining queue by kind. */
-void   review_counts(const review_session *rs, int *n_new, int *n_learning, int *n_review);
+/* Counts of the remaining queue by kind; DLS_OK or the database's error. */
+int    review_counts(const review_session *rs, int *n_new, int *n_learning, int *n_review, dls_error *e);
 const sched_params *review_params(const review_session *rs);
 
 /* The four outcomes of grading the current card at time now. DLS_ERR_NOTFOUND when the

@@ -287,14 +287,23 @@ void store_bulk_end(store *s) {
 
 /* ---- settings ---- */
 
-char *store_setting_get(store *s, const char *key) {
-    sqlite3_stmt *st = store_prepare(s, "SELECT value FROM settings WHERE key = ?1", NULL);
-    if (!st) return NULL;
+int store_setting_get(store *s, const char *key, char **out, dls_error *e) {
+    *out = NULL;
+    sqlite3_stmt *st = store_prepare(s, "SELECT value FROM settings WHERE key = ?1", e);
+    if (!st) return e ? e->code : DLS_ERR_DB;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    char *v = NULL;
-    if (sqlite3_step(st) == SQLITE_ROW) v = store_col_text(st, 0);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) *out = store_col_text(st, 0);
     sqlite3_reset(st);
-    return v;
+    return store_check(s, rc, "read setting", e);
+}
+
+int store_new_per_day(store *s, int *out, dls_error *e) {
+    char *v;
+    int   rc = store_setting_get(s, "new_per_day", &v, e);
+    *out     = v && *v ? atoi(v) : 20;
+    free(v);
+    return rc;
 }
 
 int store_setting_set(store *s, const char *key, const char *value, dls_error *e) {
@@ -307,8 +316,9 @@ int store_setting_set(store *s, const char *key, const char *value, dls_error *e
 }
 
 static int setting_number(store *s, const char *key, double *out, dls_error *e) {
-    char *v = store_setting_get(s, key);
-    if (!v) return DLS_OK; /* keep the default */
+    char *v;
+    int   rc = store_setting_get(s, key, &v, e);
+    if (rc != DLS_OK || !v) return rc; /* unset: keep the default */
     char *end;
     double d = strtod(v, &end);
     int ok = end != v && *end == '\0';
@@ -329,7 +339,8 @@ int store_sched_params(store *s, sched_params *p, dls_error *e) {
     p->retention = ret, p->rollover_hour = (int)roll, p->max_interval = (int)maxi;
     static const char *const keys[2] = {"learning_steps", "relearning_steps"};
     for (int k = 0; k < 2; k++) {
-        char *v = store_setting_get(s, keys[k]);
+        char *v;
+        if ((rc = store_setting_get(s, keys[k], &v, e)) != DLS_OK) return rc;
         if (!v) continue;
         dls_error pe = {0};
         rc = k == 0 ? sched_steps_parse(v, p->learn, &p->n_learn, &pe)
@@ -337,7 +348,8 @@ int store_sched_params(store *s, sched_params *p, dls_error *e) {
         free(v);
         if (rc != DLS_OK) return dls_fail(e, rc, "setting %s: %s", keys[k], pe.msg);
     }
-    char *fz = store_setting_get(s, "fuzz");
+    char *fz;
+    if ((rc = store_setting_get(s, "fuzz", &fz, e)) != DLS_OK) return rc;
     if (fz) {
         p->fuzz = strcmp(fz, "off") != 0 && strcmp(fz, "0") != 0;
         free(fz);

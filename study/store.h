@@ -69,9 +69,12 @@ int  store_step_commit(store *s, sqlite3_stmt *st, const char *what, dls_error *
 int  store_bulk_begin(store *s);
 void store_bulk_end(store *s);
 
-/* Settings (the settings table). get returns a copy (free it) or NULL when unset. */
-char *store_setting_get(store *s, const char *key);
-int   store_setting_set(store *s, const char *key, const char *value, dls_error *e);
+/* Settings (the settings table). get sets *out to a copy (free it), or NULL when the key
+ * is unset; a database failure is an error, never read as "unset". */
+int store_setting_get(store *s, const char *key, char **out, dls_error *e);
+int store_setting_set(store *s, const char *key, const char *value, dls_error *e);
+/* The setting new_per_day as a number (20 when unset or not a number). */
+int store_new_per_day(store *s, int *out, dls_error *e);
 /* The scheduler parameters from the settings (calendar days, the rollover hour),
  * validated; DLS_ERR_INVALID names the bad setting. */
 int store_sched_params(store *s, sched_params *p, dls_error *e);

@@ -244,9 +244,9 @@ int cmd_due(cli_ctx *ctx, int argc, char **argv) {
     int introduced = count_q(s, "SELECT count(*) FROM review_history WHERE kind = 'review' AND state_before = 0 "
                                 "AND reviewed_at >= ?1 AND reviewed_at < ?2", t0, t1, &e);
     if (due < 0 || overdue < 0 || fresh < 0 || introduced < 0) goto db_error;
-    char *npd = store_setting_get(s, "new_per_day");
-    int new_today = (npd ? atoi(npd) : 20) - introduced;
-    free(npd);
+    int new_today;
+    if (store_new_per_day(s, &new_today, &e) != DLS_OK) goto db_error;
+    new_today -= introduced;
     if (new_today > fresh) new_today = fresh;
     if (new_today < 0) new_today = 0;
     printf("Due today (%s): %d card%s (%d overdue); %d new card%s not yet studied, %d of them today\n", label,
@@ -991,23 +991,31 @@ static int sched_settings(cli_ctx *ctx, int argc, char **argv) {
     sched_params p;
     int rc = DLS_EXIT_OK;
     if (set) {
-        char *old = store_setting_get(s, key);
-        if (store_setting_set(s, key, value, &e) != DLS_OK) {
+        char *old = NULL;
+        if (store_setting_get(s, key, &old, &e) != DLS_OK || store_setting_set(s, key, value, &e) != DLS_OK) {
             fprintf(stderr, "dlstudy sched: %s\n", e.msg);
             rc = DLS_EXIT_FAIL;
         } else if (store_sched_params(s, &p, &e) != DLS_OK) {
-            /* not acceptable: put the old value back */
-            if (old) store_setting_set(s, key, old, NULL);
+            /* not acceptable: put the old value back, and say so if that fails too */
             rc = cli_usage_error("sched", "%s", e.msg);
+            dls_error re = {0};
+            if (old && store_setting_set(s, key, old, &re) != DLS_OK) {
+                fprintf(stderr, "dlstudy sched: could not restore %s to %s: %s\n", key, old, re.msg);
+                rc = DLS_EXIT_FAIL;
+            }
         }
         free(old);
     }
-    if (rc == DLS_EXIT_OK)
-        for (k = 0; k < nk; k++) {
-            char *v = store_setting_get(s, setting_keys[k]);
-            printf("%-18s %s\n", setting_keys[k], v ? v : "");
-            free(v);
+    for (k = 0; rc == DLS_EXIT_OK && k < nk; k++) {
+        char *v;
+        if (store_setting_get(s, setting_keys[k], &v, &e) != DLS_OK) {
+            fprintf(stderr, "dlstudy sched: %s\n", e.msg);
+            rc = DLS_EXIT_FAIL;
+            break;
         }
+        printf("%-18s %s\n", setting_keys[k], v ? v : "");
+        free(v);
+    }
     store_free(s);
     return rc;
 }
@@ -1204,7 +1212,12 @@ int cmd_review_plain(cli_ctx *ctx, int argc, char **argv) {
         return DLS_EXIT_FAIL;
     }
     int nn, nl, nr;
-    review_counts(rs, &nn, &nl, &nr);
+    if (review_counts(rs, &nn, &nl, &nr, &e) != DLS_OK) {
+        fprintf(stderr, "dlstudy review: %s\n", e.msg);
+        review_session_free(rs);
+        store_free(s);
+        return DLS_EXIT_FAIL;
+    }
     size_t total = review_remaining(rs);
     if (total == 0) {
         printf("Nothing to review now.\n");
@@ -1219,7 +1232,13 @@ int cmd_review_plain(cli_ctx *ctx, int argc, char **argv) {
     int quit = 0, rc = DLS_EXIT_OK;
     while (!quit) {
         const store_card *c = review_current(rs);
-        if (!c) break;
+        if (!c) {
+            if (review_failure(rs, &e) != DLS_OK) { /* not the end: the card could not be read */
+                fprintf(stderr, "dlstudy review: %s\n", e.msg);
+                rc = DLS_EXIT_FAIL;
+            }
+            break;
+        }
         printf("\n[%d done, %zu left] %s  (%s)\n", review_reviewed(rs), review_remaining(rs),
                review_current_title(rs), review_current_path(rs));
         if (*c->heading_path && strcmp(c->heading_path, c->front) != 0) printf("%s\n", c->heading_path);

@@ -111,6 +111,47 @@ static void test_bundled_order(void) {
     store_free(s);
 }
 
+/* A card the database cannot give (here: its table is renamed away) stops the session
+ * with that error; it is neither skipped as "vanished" nor taken for the session's end,
+ * and the session goes on once the database answers again. */
+static void test_unreadable_card(void) {
+    char dir[64];
+    if (!test_tmpdir(dir, sizeof dir, "dls_review_fail")) {
+        test_skip("unreadable card", "no temp dir");
+        return;
+    }
+    char *path = xasprintf("%s/a.md", dir);
+    FILE *f = fopen(path, "w");
+    if (f) fputs("---\ntitle: A\ncreated: 2026-01-01\n---\n\n## One\n\n1.\n\n## Two\n\n2.\n", f), fclose(f);
+    free(path);
+    store *s = NULL;
+    dls_error e = {0};
+    CHECK(store_open(":memory:", &s, &e) == DLS_OK);
+    sync_report r;
+    CHECK(sync_run(s, dir, 1769947200, &r, &e) == DLS_OK && r.added == 1);
+    sync_report_deinit(&r);
+    review_session *rs = NULL;
+    CHECK(review_session_new(s, dir, 1769947200, NULL, &rs, &e) == DLS_OK);
+    if (rs) {
+        CHECK(review_remaining(rs) == 2);
+        CHECK(sqlite3_exec(store_db(s), "ALTER TABLE cards RENAME TO cards_away", NULL, NULL, NULL) == SQLITE_OK);
+        CHECK(review_current(rs) == NULL);
+        CHECK(review_failure(rs, &e) == DLS_ERR_DB && strstr(e.msg, "cards") != NULL);
+        review_outcome out;
+        CHECK(review_grade(rs, SCHED_GOOD, 1769947300, -1, &out, &e) == DLS_ERR_DB);
+        int nn, nl, nr;
+        CHECK(review_counts(rs, &nn, &nl, &nr, &e) == DLS_ERR_DB);
+        CHECK(review_remaining(rs) == 2); /* nothing skipped */
+        CHECK(sqlite3_exec(store_db(s), "ALTER TABLE cards_away RENAME TO cards", NULL, NULL, NULL) == SQLITE_OK);
+        const store_card *c = review_current(rs);
+        CHECK(c != NULL && !strcmp(c->front, "One"));
+        CHECK(review_failure(rs, &e) == DLS_OK);
+        review_session_free(rs);
+    }
+    store_free(s);
+    CHECK(test_rmtree(dir) == 0);
+}
+
 int main(void) {
     setenv("TZ", "UTC", 1);
     tzset();
@@ -138,7 +179,7 @@ int main(void) {
     if (!rs) return test_done("test_review");
     CHECK(review_remaining(rs) == 3); /* 4 new cards, limit 3; the easier note (d.md) first */
     int nn, nl, nr;
-    review_counts(rs, &nn, &nl, &nr);
+    CHECK(review_counts(rs, &nn, &nl, &nr, &e) == DLS_OK);
     CHECK(nn == 3 && nl == 0 && nr == 0);
     const store_card *c = review_current(rs);
     CHECK(c && !strcmp(c->front, "Only"));
@@ -241,12 +282,12 @@ int main(void) {
 
     /* a new session the same day: the daily limit counts cards introduced today */
     CHECK(review_session_new(s, root, now + 60, NULL, &rs, &e) == DLS_OK);
-    review_counts(rs, &nn, &nl, &nr);
+    CHECK(review_counts(rs, &nn, &nl, &nr, &e) == DLS_OK);
     CHECK(nl == 1 && nn == 1); /* Second's 1m step is due; 3 - 2 introduced = 1 new */
     review_session_free(rs);
     /* nine days later: the Easy card is due */
     CHECK(review_session_new(s, root, now + 9 * 86400, NULL, &rs, &e) == DLS_OK);
-    review_counts(rs, &nn, &nl, &nr);
+    CHECK(review_counts(rs, &nn, &nl, &nr, &e) == DLS_OK);
     CHECK(nr == 1);
     review_session_free(rs);
 
@@ -324,6 +365,7 @@ int main(void) {
 
     test_new_order();
     test_bundled_order();
+    test_unreadable_card();
 
     char fi[16];
     review_format_interval(45, 0, fi, sizeof fi);

@@ -50,10 +50,13 @@ static void test_memory(void) {
     CHECK(store_setting_set(s, "desired_retention", "0.99", &e) == DLS_OK);
     CHECK(store_sched_params(s, &p, &e) == DLS_ERR_INVALID);
     CHECK(strstr(e.msg, "0.99") != NULL);
-    char *v = store_setting_get(s, "rollover_hour");
+    char *v = NULL;
+    CHECK(store_setting_get(s, "rollover_hour", &v, &e) == DLS_OK);
     CHECK_STR(v, "4");
     free(v);
-    CHECK(store_setting_get(s, "no such key") == NULL);
+    CHECK(store_setting_get(s, "no such key", &v, &e) == DLS_OK && v == NULL);
+    int npd = 0;
+    CHECK(store_new_per_day(s, &npd, &e) == DLS_OK && npd == 20);
 
     /* a note, a card, its state */
     CHECK(exec_rc(s, "INSERT INTO notes(key, path, imported_at, synced_at) VALUES ('k1', 'a.md', 1, 1)") == SQLITE_OK);
@@ -131,6 +134,14 @@ static void test_memory(void) {
     CHECK(exec_rc(s, "INSERT INTO lab_metrics(run_id, epoch, train_loss) VALUES (1, 1, 0.5)") == SQLITE_OK);
     CHECK(exec_rc(s, "INSERT INTO lab_metrics(run_id, epoch, train_loss) VALUES (1, 1, 0.4)") != SQLITE_OK);
     CHECK(exec_rc(s, "INSERT INTO lab_runs(lab, status, started_at) VALUES ('x', 'weird', 5)") != SQLITE_OK);
+
+    /* a setting the database cannot give is an error, never "unset" (the default) */
+    CHECK(exec_rc(s, "DROP TABLE settings") == SQLITE_OK);
+    char *gone = (char *)"x";
+    CHECK(store_setting_get(s, "new_per_day", &gone, &e) == DLS_ERR_DB && gone == NULL);
+    CHECK(strstr(e.msg, "settings") != NULL);
+    CHECK(store_new_per_day(s, &npd, &e) == DLS_ERR_DB);
+    CHECK(store_sched_params(s, &p, &e) == DLS_ERR_DB);
     store_free(s);
 }
 
@@ -158,7 +169,8 @@ static void test_files(void) {
     store_free(s);
     /* reopening migrates nothing and keeps the data */
     CHECK(store_open(db, &s, &e) == DLS_OK);
-    char *v = store_setting_get(s, "new_per_day");
+    char *v = NULL;
+    CHECK(store_setting_get(s, "new_per_day", &v, &e) == DLS_OK);
     CHECK_STR(v, "7");
     free(v);
 

@@ -146,9 +146,8 @@ int tui_data_dash(store *s, const sched_params *p, int64_t now, int full, tui_da
     d->level = mastery_acc_level(&all);
 
     /* what today still allows of the new cards */
-    char *npd = store_setting_get(s, "new_per_day");
-    int per_day = npd ? atoi(npd) : 20;
-    free(npd);
+    int per_day;
+    if ((rc = store_new_per_day(s, &per_day, e)) != DLS_OK) return rc;
     d->new_today_left = per_day - new_today;
     if (d->new_today_left > d->new_total) d->new_today_left = d->new_total;
     if (d->new_today_left < 0) d->new_today_left = 0;

@@ -51,7 +51,11 @@ static void load_card(review_view *rv, tui_app *a, int keep_reveal) {
     clear_card(rv);
     rv->revealed = revealed;
     const store_card *c = rv->rs ? review_current(rv->rs) : NULL;
+    dls_error fe = {0};
+    if (!c && rv->rs && review_failure(rv->rs, &fe) != DLS_OK) /* shown instead of "Done" */
+        snprintf(rv->err, sizeof rv->err, "%s", fe.msg);
     if (!c) return;
+    rv->err[0] = '\0'; /* a card reads again (after a retry or an undo) */
     rv->card_id = c->id;
     store_card fresh = {0};
     dls_error e = {0};
@@ -290,7 +294,7 @@ static void review_status(tui_view *v, tui_app *a, char *buf, size_t n) {
         return;
     }
     int nn, nl, nr;
-    review_counts(rv->rs, &nn, &nl, &nr);
+    if (review_counts(rv->rs, &nn, &nl, &nr, NULL) != DLS_OK) nn = 0; /* the status line only; the screen shows failures */
     snprintf(buf, n, "done %d \xc2\xb7 left %zu (%d new) \xc2\xb7 %d:%02d", review_reviewed(rv->rs),
              review_remaining(rv->rs), nn, secs / 60, secs % 60);
 }
